@@ -1,0 +1,88 @@
+# camrec: small tools that record video from WebSocket cameras.
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+CC       ?= cc
+CFLAGS   ?= -g -O2
+override CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib \
+                     -DCAMREC_VERSION='"$(VERSION)"'
+# SAN=1 builds everything with AddressSanitizer and UBSan into build-san/.
+ifeq ($(SAN),1)
+override CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
+O ?= build-san
+else
+O ?= .
+endif
+
+LWS_LIBS     = $(shell pkg-config --libs libwebsockets 2>/dev/null || echo -lwebsockets)
+JANSSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+
+# Libraries each tool links beyond lib/libcamrec.a.
+LIBS_wsrecv        = $(LWS_LIBS)
+LIBS_camsim        = $(LWS_LIBS) -lm
+LIBS_sessionwriter = $(JANSSON_LIBS)
+LIBS_fpsest        = $(JANSSON_LIBS) -lm
+LIBS_mux           = $(JANSSON_LIBS)
+LIBS_ctl           = $(JANSSON_LIBS)
+
+TOOLS   = $(notdir $(wildcard cmd/*))
+PROGS   = $(addprefix $(O)/bin/,$(TOOLS))
+SCRIPTS = $(wildcard scripts/*.sh)
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(patsubst lib/%.c,$(O)/obj/lib/%.o,$(LIB_SRC))
+HEADERS = $(wildcard lib/*.h)
+MANS    = $(wildcard man/*.[1-9])
+
+all: $(PROGS)
+
+$(O)/obj/lib/%.o: lib/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/obj/libcamrec.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+define tool_rule
+$(O)/bin/$(1): $(wildcard cmd/$(1)/*.c) $(wildcard cmd/$(1)/*.h) $(O)/obj/libcamrec.a $(HEADERS)
+	@mkdir -p $(O)/bin
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $$@ $(wildcard cmd/$(1)/*.c) $(O)/obj/libcamrec.a $$(LIBS_$(1)) $(LDLIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+deps:
+	@scripts/deps.sh
+
+check: deps
+	$(MAKE) all
+	tests/run
+
+check-san: deps
+	$(MAKE) SAN=1 all
+	CAMREC_BIN=$(CURDIR)/build-san/bin tests/run
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
+bench: deps
+	$(MAKE) all
+	bench/run
+
+lint:
+	mandoc -Tlint -W warning $(MANS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
+	for s in $(SCRIPTS); do install -m 755 $$s $(DESTDIR)$(BINDIR)/$$(basename $$s); done
+	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+
+clean:
+	rm -rf bin obj build-san
+
+.PHONY: all deps check check-san demo bench lint install clean

@@ -1,0 +1,115 @@
+#include <string.h>
+
+#include "rec.h"
+#include "util.h"
+
+size_t
+rec_open_pack(unsigned char *out, size_t cap, const struct rec_open *o)
+{
+	size_t len = REC_OPEN_FIXED + o->addr_len + o->path_len;
+
+	if (len > cap || o->addr_len > 0xffff || o->path_len > 0xffff)
+		return 0;
+	be64_put(out, (uint64_t)o->wall_us);
+	be16_put(out + 8, o->port);
+	be16_put(out + 10, (uint16_t)o->addr_len);
+	be16_put(out + 12, (uint16_t)o->path_len);
+	be16_put(out + 14, 0);
+	memcpy(out + REC_OPEN_FIXED, o->addr, o->addr_len);
+	memcpy(out + REC_OPEN_FIXED + o->addr_len, o->path, o->path_len);
+	return len;
+}
+
+int
+rec_open_parse(const struct rec *r, struct rec_open *o)
+{
+	const unsigned char *b = r->body;
+
+	if (r->type != REC_OPEN || r->len < REC_OPEN_FIXED)
+		return -1;
+	o->wall_us = (int64_t)be64_get(b);
+	o->port = be16_get(b + 8);
+	o->addr_len = be16_get(b + 10);
+	o->path_len = be16_get(b + 12);
+	if (REC_OPEN_FIXED + o->addr_len + o->path_len > r->len)
+		return -1;
+	o->addr = (const char *)b + REC_OPEN_FIXED;
+	o->path = o->addr + o->addr_len;
+	return 0;
+}
+
+void
+rec_frame_pack(unsigned char out[REC_FRAME_FIXED], const struct rec_frame *f)
+{
+	be64_put(out, f->device_ms);
+	be32_put(out + 8, f->seq);
+	be32_put(out + 12, f->missing);
+	out[16] = f->kind;
+	out[17] = f->flags;
+	be16_put(out + 18, 0);
+}
+
+int
+rec_frame_parse(const struct rec *r, struct rec_frame *f)
+{
+	const unsigned char *b = r->body;
+
+	if (r->type != REC_FRAME || r->len < REC_FRAME_FIXED)
+		return -1;
+	f->device_ms = be64_get(b);
+	f->seq = be32_get(b + 8);
+	f->missing = be32_get(b + 12);
+	f->kind = b[16];
+	f->flags = b[17];
+	f->payload = b + REC_FRAME_FIXED;
+	f->payload_len = r->len - REC_FRAME_FIXED;
+	return 0;
+}
+
+void
+rec_badframe_pack(unsigned char out[REC_BADFRAME_FIXED], const struct rec_badframe *b)
+{
+	be32_put(out, b->seq);
+	be32_put(out + 4, b->msg_len);
+	be16_put(out + 8, b->reason);
+	be16_put(out + 10, 0);
+}
+
+int
+rec_badframe_parse(const struct rec *r, struct rec_badframe *b)
+{
+	if (r->type != REC_BADFRAME || r->len < REC_BADFRAME_FIXED)
+		return -1;
+	b->seq = be32_get(r->body);
+	b->msg_len = be32_get(r->body + 4);
+	b->reason = be16_get(r->body + 8);
+	b->text = (const char *)r->body + REC_BADFRAME_FIXED;
+	b->text_len = r->len - REC_BADFRAME_FIXED;
+	return 0;
+}
+
+int
+rec_close_parse(const struct rec *r, uint16_t *code, const char **reason, size_t *reason_len)
+{
+	if (r->type != REC_CLOSE || r->len < 2)
+		return -1;
+	*code = be16_get(r->body);
+	*reason = (const char *)r->body + 2;
+	*reason_len = r->len - 2;
+	return 0;
+}
+
+const char *
+frame_kind_name(uint8_t kind)
+{
+	switch (kind) {
+	case FRAME_CONFIG:
+		return "config";
+	case FRAME_KEY:
+		return "key";
+	case FRAME_DELTA:
+		return "delta";
+	default:
+		return "unknown";
+	}
+}

@@ -1,0 +1,35 @@
+/* Small helpers every camrec tool uses. Library code never prints or exits. */
+#ifndef CAMREC_UTIL_H
+#define CAMREC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* writeall.c */
+/* Write all of buf, looping over short writes and EINTR. 0 or -1 with errno. */
+int writeall(int fd, const void *buf, size_t len);
+
+/* parsenum.c */
+/* Parse a whole decimal string into [min, max]. 0, or -1 with errno
+ * EINVAL (not a number) or ERANGE (outside the range). */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int parse_double(const char *s, double min, double max, double *out);
+
+/* be.c: big-endian fields of the wire formats. */
+uint16_t be16_get(const unsigned char *p);
+uint32_t be32_get(const unsigned char *p);
+uint64_t be64_get(const unsigned char *p);
+void be16_put(unsigned char *p, uint16_t v);
+void be32_put(unsigned char *p, uint32_t v);
+void be64_put(unsigned char *p, uint64_t v);
+
+/* version.c */
+/* Print "NAME camrec VERSION" on stdout; for --version. */
+int print_version(const char *name);
+
+/* stdout_close.c */
+/* Flush and close stdout, returning -1 with errno when output was lost. */
+int stdout_close(void);
+
+#endif

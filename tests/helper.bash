@@ -1,0 +1,46 @@
+# Shared setup for the bats suite: programs from this tree first on PATH,
+# Debian's python3 (for python3-websockets), small fixtures made on demand.
+REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+CAMREC_BIN=${CAMREC_BIN:-$REPO/bin}
+PATH=$CAMREC_BIN:$REPO/scripts:$PATH
+PY=/usr/bin/python3
+export REPO CAMREC_BIN PATH PY
+export TZ=UTC
+
+# A TCP port nobody listens on now.
+free_port() {
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Wait up to $2 seconds (default 10) for a TCP port on 127.0.0.1 to accept.
+wait_port() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 20))); do
+		$PY -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "port $1 never opened" >&2
+	return 1
+}
+
+# Wait up to $2 seconds for a command (a string run by bash) to succeed.
+wait_for() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 10))); do
+		bash -c "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for: $1" >&2
+	return 1
+}
+
+# make_clip FILE [ffmpeg x264 options...]: a short H.264 Annex-B clip made
+# now with libx264 (default: 2 s of 320x240 at 30 fps, baseline, key frame
+# every 30 frames, SPS/PPS only once like an Android encoder).
+make_clip() {
+	local out=$1
+	shift
+	[ $# -gt 0 ] || set -- -profile:v baseline -g 30 -x264-params repeat-headers=0
+	ffmpeg -nostdin -loglevel error -y -f lavfi -i testsrc2=size=320x240:rate=30:duration=2 \
+		-pix_fmt yuv420p -c:v libx264 "$@" -f h264 "$out"
+}
