@@ -1,0 +1,239 @@
+/* frameparse: turn the Android camera's binary messages into FRAME records.
+ * It sits between wsrecv and sessionwriter so that the 16-byte frame header
+ * is read in exactly one place and sequence gaps are counted once. A
+ * malformed message is the client's problem, not the pipeline's: it becomes
+ * a BADFRAME record and a rate-limited warning, and the stream goes on.
+ * Everything it does not understand passes through untouched. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "campath.h"
+#include "connmap.h"
+#include "h264.h"
+#include "rec.h"
+#include "util.h"
+
+#define FRAME_HDR     16
+#define WARN_PER_CONN 10	/* stderr lines per connection before going quiet */
+
+struct conn {
+	uint64_t id;
+	int android;
+	int have_seq;
+	uint32_t last_seq;
+	unsigned long long bad;		/* malformed messages seen */
+	struct conn *prev, *next;	/* all connections, for the summary at end */
+};
+
+static struct connmap conns;
+static struct conn *conn_list;
+static struct rec_writer wr;
+
+static void
+usage(FILE *f, int status)
+{
+	fprintf(f, "usage: frameparse [file]\n");
+	exit(status);
+}
+
+static void
+conn_forget(struct conn *c)
+{
+	if (c->bad > WARN_PER_CONN)
+		warnx("conn %llu: %llu malformed frames in all, %llu not shown",
+		    (unsigned long long)c->id, c->bad, c->bad - WARN_PER_CONN);
+	connmap_del(&conns, c->id);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conn_list = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+}
+
+static void
+put_or_die(int rv)
+{
+	if (rv < 0)
+		err(1, "stdout");
+}
+
+static void
+on_open(const struct rec *r)
+{
+	struct rec_open o;
+	struct conn *c;
+
+	if ((c = connmap_get(&conns, r->conn)) != NULL)
+		conn_forget(c);	/* a reused id: start afresh */
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		err(1, NULL);
+	c->id = r->conn;
+	c->android = rec_open_parse(r, &o) == 0 &&
+	    campath_kind(o.path, o.path_len) == CAMPATH_ANDROID;
+	if (connmap_put(&conns, c->id, c) < 0)
+		err(1, NULL);
+	c->next = conn_list;
+	if (conn_list)
+		conn_list->prev = c;
+	conn_list = c;
+}
+
+static void
+bad_frame(struct conn *c, const struct rec *r, uint16_t reason, uint32_t seq,
+    const char *text)
+{
+	struct rec_badframe b = { seq, r->len, reason, text, strlen(text) };
+	unsigned char fixed[REC_BADFRAME_FIXED];
+
+	rec_badframe_pack(fixed, &b);
+	put_or_die(rec_put(&wr, REC_BADFRAME, 0, r->conn, r->t_us, fixed,
+	    sizeof fixed, b.text, b.text_len));
+	if (++c->bad <= WARN_PER_CONN) {
+		if (reason == BADFRAME_SHORT)
+			warnx("conn %llu: %s", (unsigned long long)c->id, text);
+		else
+			warnx("conn %llu seq %u: %s", (unsigned long long)c->id, seq, text);
+	}
+}
+
+static void
+on_binary(struct conn *c, const struct rec *r)
+{
+	unsigned char fixed[REC_FRAME_FIXED];
+	struct rec_frame f;
+	char text[128];
+	uint32_t len, step;
+
+	if (r->len < FRAME_HDR) {
+		snprintf(text, sizeof text, "message of %u bytes is shorter than "
+		    "the %d-byte frame header", r->len, FRAME_HDR);
+		bad_frame(c, r, BADFRAME_SHORT, 0, text);
+		return;
+	}
+	f.device_ms = be64_get(r->body);
+	f.seq = be32_get(r->body + 8);
+	len = be32_get(r->body + 12);
+	if (len != r->len - FRAME_HDR) {
+		snprintf(text, sizeof text, "length field %u but message has %u "
+		    "bytes (%u after the header)", len, r->len, r->len - FRAME_HDR);
+		bad_frame(c, r, BADFRAME_LENGTH, f.seq, text);
+		return;
+	}
+	if (len == 0) {
+		bad_frame(c, r, BADFRAME_EMPTY, f.seq, "length field is 0");
+		return;
+	}
+	/* Sequence numbers count up by one modulo 2^32; a step backwards
+	 * (more than half the range) is a restarted counter, not a loss. */
+	f.missing = 0;
+	f.flags = 0;
+	if (c->have_seq) {
+		step = f.seq - c->last_seq;
+		if (step >= 1 && step <= 0x80000000u) {
+			f.missing = step - 1;
+			if (f.seq < c->last_seq)
+				f.flags |= FRAME_WRAPPED;
+		}
+	}
+	c->have_seq = 1;
+	c->last_seq = f.seq;
+	f.payload = r->body + FRAME_HDR;
+	f.payload_len = len;
+	f.kind = (uint8_t)h264_classify(f.payload, f.payload_len);
+	rec_frame_pack(fixed, &f);
+	put_or_die(rec_put(&wr, REC_FRAME, 0, r->conn, r->t_us, fixed,
+	    sizeof fixed, f.payload, f.payload_len));
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rec_reader rd;
+	struct conn *c;
+	struct rec r;
+	const char *name = "stdin";
+	int fd = 0, ch, got;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'V':
+			return print_version("frameparse") < 0;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		usage(stderr, 2);
+	if (argc == 1 && strcmp(argv[0], "-") != 0) {
+		name = argv[0];
+		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0)
+			err(1, "%s", name);
+	}
+
+	if (rec_reader_open(&rd, fd) < 0) {
+		if (rd.error)
+			errx(3, "%s: %s", name, rd.error);
+		err(1, "%s", name);
+	}
+	if (rec_writer_open(&wr, 1) < 0)
+		err(1, NULL);
+	for (;;) {
+		if (!rec_buffered(&rd))
+			put_or_die(rec_flush(&wr));
+		if ((got = rec_read(&rd, &r)) <= 0)
+			break;
+		switch (r.type) {
+		case REC_OPEN:
+			on_open(&r);
+			put_or_die(rec_copy(&wr, &r));
+			break;
+		case REC_BINARY:
+			c = connmap_get(&conns, r.conn);
+			if (c != NULL && c->android)
+				on_binary(c, &r);
+			else
+				put_or_die(rec_copy(&wr, &r));
+			break;
+		case REC_CLOSE:
+			put_or_die(rec_copy(&wr, &r));
+			if ((c = connmap_get(&conns, r.conn)) != NULL)
+				conn_forget(c);
+			break;
+		default:
+			put_or_die(rec_copy(&wr, &r));
+		}
+	}
+	put_or_die(rec_flush(&wr));
+	while (conn_list)
+		conn_forget(conn_list);
+	if (got < 0) {
+		if (rd.error)
+			errx(3, "%s: offset %llu: %s", name,
+			    (unsigned long long)rd.rec_offset, rd.error);
+		err(1, "%s", name);
+	}
+	rec_reader_close(&rd);
+	rec_writer_close(&wr);
+	connmap_free(&conns);
+	if (close(1) < 0)
+		err(1, "stdout");
+	return 0;
+}
