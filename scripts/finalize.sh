@@ -1,0 +1,56 @@
+#!/bin/sh
+# finalize.sh: turn one session folder into stream.mp4 and thumbnail.jpg.
+# Works on camrec folders (index.tsv: per-frame timestamps) and on old
+# folders that hold only stream.h264 (a constant rate from fpsest).
+set -u
+
+usage() {
+	echo "usage: finalize.sh [-q] SESSION_DIR" >&2
+	exit 2
+}
+
+case "${1:-}" in
+--help) echo "usage: finalize.sh [-q] SESSION_DIR"; exit 0 ;;
+--version) echo "finalize.sh (camrec) 0.1.0"; exit 0 ;;
+esac
+quiet=0
+if [ "${1:-}" = -q ]; then
+	quiet=1
+	shift
+fi
+[ $# -eq 1 ] || usage
+dir=${1%/}
+if [ ! -f "$dir/stream.h264" ]; then
+	echo "finalize.sh: $dir: no stream.h264" >&2
+	exit 3
+fi
+
+status=0
+fps=$(fpsest "$dir" 2>/dev/null) || fps=
+if [ -f "$dir/index.tsv" ]; then
+	mux -t "$dir" "$dir/stream.h264" "$dir/stream.mp4" || status=$?
+else
+	mux -r "${fps:-10}" "$dir/stream.h264" "$dir/stream.mp4" || status=$?
+fi
+if [ "$status" -eq 0 ]; then
+	mp4=ok
+	thumb "$dir/stream.mp4" "$dir/thumbnail.jpg" || status=$?
+else
+	mp4="failed($status)"
+	# A thumbnail is still worth having when the MP4 could not be made.
+	thumb "$dir/stream.h264" "$dir/thumbnail.jpg" >/dev/null 2>&1 || :
+fi
+[ -f "$dir/thumbnail.jpg" ] && jpg=ok || jpg=missing
+
+# Pictures and span from the index when there is one.
+if [ -f "$dir/index.tsv" ]; then
+	summary=$(awk -F '\t' '
+		/^#/ { next }
+		$6 == "key" || $6 == "delta" { if (!n++) first = $2; last = $2 }
+		END { printf "frames=%d duration=%.1fs", n, n ? (last - first) / 1000 : 0 }
+	' "$dir/index.tsv")
+else
+	summary="frames=? duration=?"
+fi
+[ "$quiet" -eq 1 ] || echo "$dir $summary fps=${fps:-?} mp4=$mp4 thumbnail=$jpg"
+exit "$status"
