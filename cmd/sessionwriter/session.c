@@ -1,0 +1,492 @@
+/* The session folder: stream.h264, index.tsv and session.json (see
+ * camrec-session(5)). Payload bytes go out with plain write() before their
+ * index line, so whatever survives a crash, the index never points past the
+ * stream. Nothing here reads a clock: names and times come from the record
+ * stream, so a replay writes the same folders byte for byte. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "h264.h"
+#include "index.h"
+#include "sessionwriter.h"
+#include "util.h"
+
+#define MAX_SUFFIX 100000
+
+const char *session_root = "recordings";
+int sync_enabled = 1;
+int write_failed;
+
+static struct session *dirty_first;
+
+json_t *
+json_text(const char *s, size_t len)
+{
+	json_t *j = json_stringn(s, len);
+	char *copy;
+	size_t i;
+
+	if (j != NULL || s == NULL)
+		return j;
+	/* Not UTF-8: keep the ASCII, mark the rest. */
+	if ((copy = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++)
+		copy[i] = (unsigned char)s[i] < 0x80 && s[i] != '\0' ? s[i] : '?';
+	j = json_stringn(copy, len);
+	free(copy);
+	return j;
+}
+
+static void
+split_us(int64_t wall_us, time_t *sec, long *us)
+{
+	*sec = (time_t)(wall_us / 1000000);
+	*us = (long)(wall_us % 1000000);
+	if (*us < 0) {
+		*us += 1000000;
+		(*sec)--;
+	}
+}
+
+/* ISO 8601 local time with microseconds and a +hh:mm offset. */
+static void
+iso_time(char *buf, size_t cap, int64_t wall_us)
+{
+	char date[64], zone[16];
+	struct tm tm;
+	time_t sec;
+	long us;
+	int n;
+
+	split_us(wall_us, &sec, &us);
+	localtime_r(&sec, &tm);
+	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(zone, sizeof zone, "%z", &tm);
+	if (strlen(zone) == 5)
+		n = snprintf(buf, cap, "%s.%06ld%.3s:%s", date, us, zone, zone + 3);
+	else
+		n = snprintf(buf, cap, "%s.%06ld%s", date, us, zone);
+	if (n < 0 || (size_t)n >= cap)
+		buf[0] = '\0';
+}
+
+static int64_t
+wall_of(const struct conn *c, uint64_t t_us)
+{
+	return c->open_wall_us + (int64_t)(t_us - c->open_t_us);
+}
+
+static int
+pathcat(char *buf, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(buf, cap, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static int
+sync_dir(const char *path)
+{
+	int fd, rv;
+
+	if (!sync_enabled)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	rv = fsync(fd);
+	close(fd);
+	return rv;
+}
+
+/* Write session.json through a temporary file and rename(2), so a reader
+ * (or a crash) sees the old or the new version, never a mix. */
+static int
+write_json(struct conn *c, struct session *s, const char *state,
+    int64_t ended_wall_us, const char *ended_by, const char *error)
+{
+	char tmp[PATH_MAX], path[PATH_MAX], when[64];
+	json_t *o = json_object(), *peer = json_object();
+	char *text;
+	int fd, rv = -1, saved;
+
+	if (o == NULL || peer == NULL) {
+		json_decref(o);
+		json_decref(peer);
+		errno = ENOMEM;
+		return -1;
+	}
+	json_object_set_new(o, "format", json_string("camrec-session 1"));
+	json_object_set_new(o, "state", json_string(state));
+	json_object_set_new(o, "connection", json_integer((json_int_t)c->id));
+	json_object_set_new(peer, "address", json_text(c->addr, strlen(c->addr)));
+	json_object_set_new(peer, "port", json_integer(c->port));
+	json_object_set_new(o, "peer", peer);
+	json_object_set_new(o, "path", json_text(c->path, strlen(c->path)));
+	json_object_set_new(o, "device_model", c->device_model ?
+	    json_string(c->device_model) : json_null());
+	json_object_set_new(o, "capture_message", s->capture_message ?
+	    json_string(s->capture_message) : json_null());
+	json_object_set_new(o, "started_by", json_string(s->started_by));
+	json_object_set_new(o, "started_wall_us", json_integer(s->started_wall_us));
+	iso_time(when, sizeof when, s->started_wall_us);
+	json_object_set_new(o, "started", json_string(when));
+	if (ended_by != NULL) {
+		iso_time(when, sizeof when, ended_wall_us);
+		json_object_set_new(o, "ended_wall_us", json_integer(ended_wall_us));
+		json_object_set_new(o, "ended", json_string(when));
+		json_object_set_new(o, "ended_by", json_string(ended_by));
+	} else {
+		json_object_set_new(o, "ended_wall_us", json_null());
+		json_object_set_new(o, "ended", json_null());
+		json_object_set_new(o, "ended_by", json_null());
+	}
+	json_object_set_new(o, "frames", json_integer((json_int_t)s->frames));
+	json_object_set_new(o, "config_packets", json_integer((json_int_t)s->config_packets));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)s->offset));
+	json_object_set_new(o, "first_device_ms", s->have_ms ?
+	    json_integer((json_int_t)s->first_ms) : json_null());
+	json_object_set_new(o, "last_device_ms", s->have_ms ?
+	    json_integer((json_int_t)s->last_ms) : json_null());
+	json_object_set_new(o, "gaps", json_integer((json_int_t)s->gaps));
+	json_object_set_new(o, "missing_frames", json_integer((json_int_t)s->missing_frames));
+	json_object_set_new(o, "bad_frames", json_integer((json_int_t)s->bad_frames));
+	json_object_set_new(o, "config_injected", json_boolean(s->config_injected));
+	json_object_set_new(o, "error", error ? json_string(error) : json_null());
+	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (text == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+
+	if (pathcat(tmp, sizeof tmp, s->dir, ".session.json.tmp") < 0 ||
+	    pathcat(path, sizeof path, s->dir, "session.json") < 0) {
+		errno = ENAMETOOLONG;
+		goto out;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		goto out;
+	if (writeall(fd, text, strlen(text)) < 0 || writeall(fd, "\n", 1) < 0 ||
+	    (sync_enabled && fsync(fd) < 0)) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		goto out;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		goto out;
+	}
+	rv = 0;
+out:
+	free(text);
+	return rv;
+}
+
+static void
+dirty_remove(struct session *s)
+{
+	if (!s->dirty)
+		return;
+	if (s->dirty_prev)
+		s->dirty_prev->dirty_next = s->dirty_next;
+	else
+		dirty_first = s->dirty_next;
+	if (s->dirty_next)
+		s->dirty_next->dirty_prev = s->dirty_prev;
+	s->dirty = 0;
+	s->dirty_prev = s->dirty_next = NULL;
+}
+
+static void
+session_free(struct session *s)
+{
+	dirty_remove(s);
+	if (s->stream_fd >= 0)
+		close(s->stream_fd);
+	if (s->index_fd >= 0)
+		close(s->index_fd);
+	free(s->capture_message);
+	free(s->dir);
+	free(s);
+}
+
+static void
+print_line(const char *what, const char *dir)
+{
+	static int warned;
+
+	if ((printf("%s %s\n", what, dir) < 0 || fflush(stdout) == EOF) && !warned) {
+		/* Recording goes on whoever reads (or stopped reading) stdout. */
+		warn("stdout");
+		warned = 1;
+	}
+}
+
+/* The folder name: <address>_<port>_<YYYYmmdd_HHMMSS>, the address with
+ * anything but [0-9A-Za-z.] made '-', so no peer can name a path. */
+static void
+base_name(char *buf, size_t cap, const struct conn *c, int64_t wall_us)
+{
+	char addr[64], date[32];
+	struct tm tm;
+	time_t sec;
+	long us;
+	size_t i;
+
+	for (i = 0; c->addr[i] != '\0' && i < sizeof addr - 1; i++) {
+		char ch = c->addr[i];
+		addr[i] = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= 'A' && ch <= 'Z') || ch == '.' ? ch : '-';
+	}
+	addr[i] = '\0';
+	if (i == 0 || strspn(addr, ".") == i)
+		snprintf(addr, sizeof addr, "unknown");
+	split_us(wall_us, &sec, &us);
+	localtime_r(&sec, &tm);
+	strftime(date, sizeof date, "%Y%m%d_%H%M%S", &tm);
+	snprintf(buf, cap, "%s_%u_%s", addr, (unsigned)c->port, date);
+}
+
+int
+session_open(struct conn *c, uint64_t t_us, const char *started_by,
+    const char *capture_message)
+{
+	char base[128], dir[PATH_MAX], path[PATH_MAX];
+	struct session *s;
+	int n;
+
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		err(1, NULL);
+	s->stream_fd = s->index_fd = -1;
+	s->conn = c;
+	s->started_by = started_by;
+	s->started_wall_us = wall_of(c, t_us);
+	if (capture_message && (s->capture_message = strdup(capture_message)) == NULL)
+		err(1, NULL);
+	base_name(base, sizeof base, c, s->started_wall_us);
+	/* Never reuse a folder: mkdir is the test, EEXIST the next suffix. */
+	for (n = 1; n <= MAX_SUFFIX; n++) {
+		int len;
+
+		if (n == 1)
+			len = snprintf(dir, sizeof dir, "%s/%s", session_root, base);
+		else
+			len = snprintf(dir, sizeof dir, "%s/%s_%d", session_root, base, n);
+		if (len < 0 || (size_t)len >= sizeof dir - 32) {
+			warnx("%s: path too long", session_root);
+			goto fail;
+		}
+		if (mkdir(dir, 0755) == 0)
+			break;
+		if (errno != EEXIST) {
+			warn("conn %llu: %s", (unsigned long long)c->id, dir);
+			goto fail;
+		}
+	}
+	if (n > MAX_SUFFIX) {
+		warnx("conn %llu: %s: too many folders of that name",
+		    (unsigned long long)c->id, dir);
+		goto fail;
+	}
+	if ((s->dir = strdup(dir)) == NULL)
+		err(1, NULL);
+	if (pathcat(path, sizeof path, dir, "stream.h264") < 0) {
+		warnx("%s: path too long", dir);
+		goto fail;
+	}
+	if ((s->stream_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+		warn("%s", path);
+		goto fail;
+	}
+	if (pathcat(path, sizeof path, dir, INDEX_NAME) < 0)
+		goto fail;
+	if ((s->index_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0 ||
+	    writeall(s->index_fd, INDEX_HEADER, strlen(INDEX_HEADER)) < 0) {
+		warn("%s", path);
+		goto fail;
+	}
+	if (write_json(c, s, "recording", 0, NULL, NULL) < 0) {
+		warn("%s/session.json", dir);
+		goto fail;
+	}
+	if (sync_dir(dir) < 0 || sync_dir(session_root) < 0) {
+		warn("%s: fsync", dir);
+		goto fail;
+	}
+	c->s = s;
+	return 0;
+fail:
+	/* What was created stays: nothing is ever removed or truncated. */
+	write_failed = 1;
+	c->discard = 1;
+	session_free(s);
+	return -1;
+}
+
+static void
+session_fail(struct conn *c, uint64_t t_us, const char *what, int errnum)
+{
+	struct session *s = c->s;
+	char msg[256];
+
+	snprintf(msg, sizeof msg, "%s: %s", what, strerror(errnum));
+	warnx("%s: %s", s->dir, msg);
+	if (write_json(c, s, "failed", wall_of(c, t_us), "write_error", msg) < 0)
+		warn("%s/session.json", s->dir);
+	print_line("failed", s->dir);
+	session_free(s);
+	c->s = NULL;
+	c->discard = 1;
+	write_failed = 1;
+}
+
+static int
+put_entry(struct session *s, const struct rec_frame *f, uint64_t t_us, const char **what)
+{
+	struct index_entry e;
+	char line[INDEX_LINE_MAX];
+	size_t len;
+
+	*what = "stream.h264";
+	if (writeall(s->stream_fd, f->payload, f->payload_len) < 0)
+		return -1;
+	e.seq = f->seq;
+	e.device_ms = f->kind == FRAME_CONFIG ? 0 : f->device_ms;
+	e.arrival_us = t_us;
+	e.offset = s->offset;
+	e.size = (uint32_t)f->payload_len;
+	e.kind = f->kind;
+	s->offset += f->payload_len;
+	len = index_format(line, &e);
+	*what = INDEX_NAME;
+	if (writeall(s->index_fd, line, len) < 0)
+		return -1;
+	if (f->kind == FRAME_CONFIG) {
+		s->config_packets++;
+	} else {
+		s->frames++;
+		if (!s->have_ms)
+			s->first_ms = f->device_ms;
+		s->last_ms = f->device_ms;
+		s->have_ms = 1;
+	}
+	if (!s->dirty) {
+		s->dirty = 1;
+		s->dirty_prev = NULL;
+		s->dirty_next = dirty_first;
+		if (dirty_first)
+			dirty_first->dirty_prev = s;
+		dirty_first = s;
+	}
+	return 0;
+}
+
+/* Whether an access unit carries both SPS and PPS before its picture. */
+static int
+has_parameter_sets(const unsigned char *p, size_t len)
+{
+	struct h264_nal nal;
+	size_t pos = 0;
+	int sps = 0, pps = 0;
+
+	while (h264_next_nal(p, len, &pos, &nal)) {
+		if (nal.type == NAL_SPS)
+			sps = 1;
+		else if (nal.type == NAL_PPS)
+			pps = 1;
+		else if (nal.type >= 1 && nal.type <= 5)
+			break;
+	}
+	return sps && pps;
+}
+
+void
+session_frame(struct conn *c, const struct rec_frame *f, uint64_t t_us)
+{
+	struct session *s = c->s;
+	const char *what;
+
+	if (!s->seen_picture && f->kind != FRAME_CONFIG && f->kind != FRAME_UNKNOWN) {
+		s->seen_picture = 1;
+		if (f->kind == FRAME_KEY && has_parameter_sets(f->payload, f->payload_len))
+			s->have_config = 1;
+		if (!s->have_config && c->config_len > 0) {
+			struct rec_frame cf = { 0, c->config_seq, 0, FRAME_CONFIG, 0,
+			    c->config, c->config_len };
+
+			if (put_entry(s, &cf, c->config_t_us, &what) < 0) {
+				session_fail(c, t_us, what, errno);
+				return;
+			}
+			s->config_injected = 1;
+			s->have_config = 1;
+		}
+	}
+	if (f->kind == FRAME_CONFIG)
+		s->have_config = 1;
+	if (s->have_real && f->missing > 0) {
+		s->gaps++;
+		s->missing_frames += f->missing;
+	}
+	s->have_real = 1;
+	if (put_entry(s, f, t_us, &what) < 0)
+		session_fail(c, t_us, what, errno);
+}
+
+void
+session_end(struct conn *c, uint64_t t_us, const char *ended_by)
+{
+	struct session *s = c->s;
+
+	if (s == NULL)
+		return;
+	if (sync_enabled && (fdatasync(s->stream_fd) < 0 || fdatasync(s->index_fd) < 0)) {
+		session_fail(c, t_us, "fdatasync", errno);
+		return;
+	}
+	if (write_json(c, s, "closed", wall_of(c, t_us), ended_by, NULL) < 0 ||
+	    sync_dir(s->dir) < 0) {
+		session_fail(c, t_us, "session.json", errno);
+		return;
+	}
+	print_line("closed", s->dir);
+	session_free(s);
+	c->s = NULL;
+}
+
+int
+session_any_dirty(void)
+{
+	return dirty_first != NULL;
+}
+
+void
+session_sync_all(void)
+{
+	struct session *s;
+
+	if (!sync_enabled)
+		return;
+	/* Stream before index: the index must never be durable ahead of the
+	 * bytes it points at. */
+	while ((s = dirty_first) != NULL) {
+		if (fdatasync(s->stream_fd) < 0 || fdatasync(s->index_fd) < 0) {
+			session_fail(s->conn, newest_t_us, "fdatasync", errno);
+			continue;
+		}
+		dirty_remove(s);
+	}
+}

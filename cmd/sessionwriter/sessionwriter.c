@@ -1,0 +1,492 @@
+/* sessionwriter: the end of the recording pipeline (wsrecv | frameparse |
+ * sessionwriter). It turns each Android camera's capture into a session
+ * folder (stream.h264, index.tsv, session.json) and announces each finished
+ * one on stdout for the finalizing loop. It reads only the record stream:
+ * folder names and times come from the stream's clock, so replaying a saved
+ * stream rebuilds the same folders. Its own clock only paces fdatasync. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "campath.h"
+#include "connmap.h"
+#include "h264.h"
+#include "sessionwriter.h"
+#include "util.h"
+
+#define HOLD_GAP_US   2000000	/* held frames older than this are stale */
+#define AUTO_START_US 3000000	/* frames for this long without capture_started */
+#define HOLD_MAX      (8u << 20)	/* bytes held per connection at most */
+#define TEXT_MAX      4096	/* bytes of a text message kept for status */
+
+struct conn *conn_first;
+uint64_t newest_t_us;
+
+static struct conn *conn_last;
+static struct connmap conns;
+static volatile sig_atomic_t stop_signal;
+
+static void
+usage(FILE *f, int status)
+{
+	fprintf(f, "usage: sessionwriter [-d dir] [-s seconds] [--status file] [file]\n");
+	exit(status);
+}
+
+static void
+on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static char *
+copy_text(const char *s, size_t len)
+{
+	char *p = malloc(len + 1);
+
+	if (p == NULL)
+		err(1, NULL);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	/* A NUL inside would cut the copy short; none belongs in these. */
+	for (size_t i = 0; i < len; i++)
+		if (p[i] == '\0')
+			p[i] = '?';
+	return p;
+}
+
+static void
+hold_clear(struct conn *c)
+{
+	c->nheld = 0;
+	c->hold_len = 0;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	connmap_del(&conns, c->id);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conn_first = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		conn_last = c->prev;
+	free(c->addr);
+	free(c->path);
+	free(c->device_model);
+	free(c->config);
+	free(c->held);
+	free(c->hold_data);
+	free(c->last_text);
+	free(c->last_status);
+	free(c);
+}
+
+static void
+on_open(const struct rec *r)
+{
+	struct rec_open o;
+	struct conn *c;
+
+	if ((c = connmap_get(&conns, r->conn)) != NULL) {
+		/* A reused id means the old connection is gone. */
+		session_end(c, r->t_us, "close");
+		conn_free(c);
+	}
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		err(1, NULL);
+	c->id = r->conn;
+	c->open_t_us = r->t_us;
+	if (rec_open_parse(r, &o) == 0) {
+		c->addr = copy_text(o.addr, o.addr_len);
+		c->path = copy_text(o.path, o.path_len);
+		c->port = o.port;
+		c->open_wall_us = o.wall_us;
+		c->kind = campath_kind(o.path, o.path_len);
+	} else {
+		c->addr = copy_text("", 0);
+		c->path = copy_text("", 0);
+		c->kind = CAMPATH_DEV;	/* unreadable: never record it */
+	}
+	if (connmap_put(&conns, c->id, c) < 0)
+		err(1, NULL);
+	c->prev = conn_last;
+	if (conn_last)
+		conn_last->next = c;
+	else
+		conn_first = c;
+	conn_last = c;
+	status_update(1);
+}
+
+/* Open a session and write the held frames at its head. */
+static void
+start(struct conn *c, uint64_t t_us, const char *started_by, const char *message)
+{
+	size_t i;
+
+	c->stopped = 0;
+	c->discard = 0;
+	if (session_open(c, t_us, started_by, message) == 0)
+		for (i = 0; i < c->nheld && c->s != NULL; i++) {
+			struct rec_frame f = c->held[i].f;
+
+			f.payload = c->hold_data + c->held[i].off;
+			session_frame(c, &f, c->held[i].t_us);
+		}
+	hold_clear(c);
+	status_update(1);
+}
+
+static void
+on_status(struct conn *c, const struct rec *r, const char *status, const char *message)
+{
+	free(c->last_status);
+	c->last_status = copy_text(status, strlen(status));
+	c->last_status_us = r->t_us;
+	c->have_status = 1;
+	if (strcmp(status, "capture_started") == 0) {
+		if (c->s != NULL && strcmp(c->s->started_by, "frames") == 0) {
+			/* The status came late to a session the frames began. */
+			if (c->s->capture_message == NULL && message != NULL)
+				c->s->capture_message = copy_text(message, strlen(message));
+			return;
+		}
+		session_end(c, r->t_us, "capture_started");
+		if (c->nheld > 0 && r->t_us - c->held[c->nheld - 1].t_us > HOLD_GAP_US)
+			hold_clear(c);
+		start(c, r->t_us, "capture_started", message);
+	} else if (strcmp(status, "capture_stopped") == 0) {
+		session_end(c, r->t_us, "capture_stopped");
+		hold_clear(c);
+		c->stopped = 1;
+	}
+}
+
+static void
+on_text(struct conn *c, const struct rec *r)
+{
+	const char *status, *message, *model;
+	json_error_t jerr;
+	json_t *j;
+
+	free(c->last_text);
+	c->last_text = copy_text((const char *)r->body, r->len < TEXT_MAX ? r->len : TEXT_MAX);
+	c->last_text_us = r->t_us;
+	c->have_text = 1;
+	if (c->kind == CAMPATH_ANDROID &&
+	    (j = json_loadb((const char *)r->body, r->len, JSON_REJECT_DUPLICATES, &jerr)) != NULL) {
+		status = json_string_value(json_object_get(j, "status"));
+		message = json_string_value(json_object_get(j, "message"));
+		model = json_string_value(json_object_get(j, "deviceModel"));
+		if (status != NULL)
+			on_status(c, r, status, message);
+		if (model != NULL && json_is_string(json_object_get(j, "type")) &&
+		    strcmp(json_string_value(json_object_get(j, "type")), "capabilities") == 0) {
+			free(c->device_model);
+			c->device_model = copy_text(model, strnlen(model, 256));
+		}
+		json_decref(j);
+	}
+	status_update(1);
+}
+
+static void
+remember_config(struct conn *c, const unsigned char *p, size_t len, uint32_t seq, uint64_t t_us)
+{
+	if (len > c->config_cap) {
+		unsigned char *q = realloc(c->config, len);
+		if (q == NULL)
+			err(1, NULL);
+		c->config = q;
+		c->config_cap = len;
+	}
+	memcpy(c->config, p, len);
+	c->config_len = len;
+	c->config_seq = seq;
+	c->config_t_us = t_us;
+}
+
+/* Many encoders repeat SPS/PPS before key frames; keep the newest copy. */
+static void
+remember_inband_config(struct conn *c, const struct rec_frame *f, uint64_t t_us)
+{
+	static const unsigned char sc[4] = { 0, 0, 0, 1 };
+	unsigned char buf[1024];
+	struct h264_nal nal;
+	size_t pos = 0, len = 0;
+	int sps = 0, pps = 0;
+
+	while (h264_next_nal(f->payload, f->payload_len, &pos, &nal)) {
+		if (nal.type >= 1 && nal.type <= 5)
+			break;
+		if (nal.type != NAL_SPS && nal.type != NAL_PPS)
+			continue;
+		if (len + 4 + nal.len > sizeof buf)
+			return;
+		memcpy(buf + len, sc, 4);
+		memcpy(buf + len + 4, nal.p, nal.len);
+		len += 4 + nal.len;
+		sps |= nal.type == NAL_SPS;
+		pps |= nal.type == NAL_PPS;
+	}
+	if (sps && pps)
+		remember_config(c, buf, len, f->seq, t_us);
+}
+
+static void
+hold(struct conn *c, const struct rec_frame *f, uint64_t t_us)
+{
+	if (c->nheld > 0 && t_us - c->held[c->nheld - 1].t_us > HOLD_GAP_US)
+		hold_clear(c);
+	if (c->nheld == c->held_cap) {
+		size_t cap = c->held_cap ? c->held_cap * 2 : 64;
+		struct held *h = reallocarray(c->held, cap, sizeof *h);
+		if (h == NULL)
+			err(1, NULL);
+		c->held = h;
+		c->held_cap = cap;
+	}
+	if (f->payload_len > c->hold_cap - c->hold_len) {
+		size_t cap = c->hold_cap ? c->hold_cap : 1 << 16;
+		unsigned char *p;
+
+		while (cap - c->hold_len < f->payload_len)
+			cap *= 2;
+		if ((p = realloc(c->hold_data, cap)) == NULL)
+			err(1, NULL);
+		c->hold_data = p;
+		c->hold_cap = cap;
+	}
+	memcpy(c->hold_data + c->hold_len, f->payload, f->payload_len);
+	c->held[c->nheld].f = *f;
+	c->held[c->nheld].f.payload = NULL;
+	c->held[c->nheld].t_us = t_us;
+	c->held[c->nheld].off = c->hold_len;
+	c->nheld++;
+	c->hold_len += f->payload_len;
+	/* A camera streaming with no capture_started at all still records. */
+	if (t_us - c->held[0].t_us >= AUTO_START_US || c->hold_len >= HOLD_MAX)
+		start(c, c->held[0].t_us, "frames", NULL);
+}
+
+static void
+on_frame(struct conn *c, const struct rec *r)
+{
+	struct rec_frame f;
+
+	if (c->kind != CAMPATH_ANDROID || rec_frame_parse(r, &f) < 0)
+		return;
+	status_rate(c, r->t_us, f.payload_len);
+	if (f.kind == FRAME_CONFIG) {
+		remember_config(c, f.payload, f.payload_len, f.seq, r->t_us);
+		c->stopped = 0;	/* a new encoder is starting */
+	} else if (f.kind == FRAME_KEY) {
+		remember_inband_config(c, &f, r->t_us);
+	}
+	if (c->discard)
+		return;
+	if (c->s != NULL)
+		session_frame(c, &f, r->t_us);
+	else if (!c->stopped)
+		hold(c, &f, r->t_us);
+}
+
+static void
+dispatch(const struct rec *r)
+{
+	struct conn *c;
+
+	if (r->t_us > newest_t_us)
+		newest_t_us = r->t_us;
+	if (r->type == REC_OPEN) {
+		on_open(r);
+		return;
+	}
+	if ((c = connmap_get(&conns, r->conn)) == NULL)
+		return;
+	switch (r->type) {
+	case REC_CLOSE:
+		session_end(c, r->t_us, "close");
+		conn_free(c);
+		status_update(1);
+		return;
+	case REC_TEXT:
+		on_text(c, r);
+		return;
+	case REC_FRAME:
+		on_frame(c, r);
+		break;
+	case REC_BINARY:
+		status_rate(c, r->t_us, r->len);
+		break;
+	case REC_BADFRAME:
+		if (c->s != NULL)
+			c->s->bad_frames++;
+		break;
+	}
+	status_update(0);
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Wait for input, syncing written sessions every sync_ms meanwhile.
+ * 0 when input is ready, -1 when a signal asks to stop. */
+static int
+wait_input(int fd, uint64_t sync_ms, uint64_t *next_sync)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	int timeout, n;
+
+	for (;;) {
+		if (stop_signal)
+			return -1;
+		timeout = -1;
+		if (sync_ms > 0 && session_any_dirty()) {
+			uint64_t now = now_ms();
+			if (now >= *next_sync) {
+				session_sync_all();
+				*next_sync = now + sync_ms;
+				continue;
+			}
+			timeout = (int)(*next_sync - now);
+		}
+		n = poll(&p, 1, timeout);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return 0;	/* let read(2) report it */
+	}
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	/* Two descriptors per recording camera: allow as many as we may. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "status", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sigaction sa;
+	struct rec_reader rd;
+	struct rec r;
+	const char *name = "stdin", *status_file = NULL;
+	uint64_t sync_s = 1, sync_ms, next_sync;
+	int fd = 0, ch, got = 0;
+
+	while ((ch = getopt_long(argc, argv, "d:s:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			session_root = optarg;
+			break;
+		case 's':
+			if (parse_u64(optarg, 0, 86400, &sync_s) < 0)
+				errx(2, "-s %s: not a number of seconds 0-86400", optarg);
+			break;
+		case 'S':
+			status_file = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'V':
+			return print_version("sessionwriter") < 0;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		usage(stderr, 2);
+	if (*session_root == '\0')
+		errx(2, "-d: empty folder name");
+	sync_enabled = sync_s > 0;
+	sync_ms = sync_s * 1000;
+	if (argc == 1 && strcmp(argv[0], "-") != 0) {
+		name = argv[0];
+		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0)
+			err(1, "%s", name);
+	}
+	if (mkdir(session_root, 0755) < 0 && errno != EEXIST)
+		err(1, "%s", session_root);
+	if (status_file != NULL && status_open(status_file) < 0)
+		err(1, NULL);
+	raise_nofile();
+	/* The finalizing loop reading stdout may die; recording goes on. */
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	if (rec_reader_open(&rd, fd) < 0) {
+		if (rd.error)
+			errx(3, "%s: %s", name, rd.error);
+		err(1, "%s", name);
+	}
+	next_sync = now_ms() + sync_ms;
+	for (;;) {
+		if (!rec_buffered(&rd) && wait_input(fd, sync_ms, &next_sync) < 0)
+			break;
+		if ((got = rec_read(&rd, &r)) <= 0)
+			break;
+		dispatch(&r);
+		if (sync_ms > 0 && session_any_dirty() && now_ms() >= next_sync) {
+			session_sync_all();
+			next_sync = now_ms() + sync_ms;
+		}
+	}
+	/* End of input, a signal or an unreadable stream: end every session
+	 * properly either way, in the order the connections opened. */
+	for (struct conn *c = conn_first; c != NULL; c = c->next)
+		session_end(c, newest_t_us, "end_of_input");
+	status_update(1);
+	while (conn_first)
+		conn_free(conn_first);
+	if (got < 0) {
+		if (rd.error)
+			errx(3, "%s: offset %llu: %s", name,
+			    (unsigned long long)rd.rec_offset, rd.error);
+		err(1, "%s", name);
+	}
+	rec_reader_close(&rd);
+	connmap_free(&conns);
+	if (stdout_close() < 0 && errno != EPIPE)
+		err(1, "stdout");
+	return write_failed ? 1 : 0;
+}

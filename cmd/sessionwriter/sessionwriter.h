@@ -1,0 +1,105 @@
+/* sessionwriter's state, shared by its three files: sessionwriter.c reads
+ * the record stream and decides when sessions start and end, session.c
+ * writes the session folders, status.c writes the --status file. */
+#ifndef SESSIONWRITER_H
+#define SESSIONWRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "rec.h"
+
+#define RATE_SLOTS   32		/* 100 ms slots; fps/kbps use the last 30 */
+#define RATE_SLOT_US 100000
+
+/* Counts per 100 ms of arrival time, for the status file. */
+struct rate {
+	uint64_t slot[RATE_SLOTS];	/* which 100 ms period, + 1; 0 = unused */
+	uint32_t frames[RATE_SLOTS];
+	uint64_t bytes[RATE_SLOTS];
+};
+
+/* A frame that arrived while its connection had no open session. */
+struct held {
+	struct rec_frame f;		/* f.payload unused: see off */
+	uint64_t t_us;
+	size_t off;			/* payload offset in hold_data */
+};
+
+struct session {
+	struct conn *conn;
+	char *dir;			/* DIR/<name>, as printed */
+	int stream_fd, index_fd;
+	uint64_t offset;		/* bytes written to stream.h264 */
+	const char *started_by;		/* "capture_started" or "frames" */
+	char *capture_message;		/* NULL when none */
+	int64_t started_wall_us;
+	uint64_t frames, config_packets, gaps, missing_frames, bad_frames;
+	uint64_t first_ms, last_ms;
+	int have_ms;
+	int have_config;		/* SPS/PPS written before any picture */
+	int seen_picture;
+	int have_real;			/* a payload of this session (not injected) written */
+	int config_injected;
+	struct session *dirty_prev, *dirty_next;
+	int dirty;			/* written since the last sync */
+};
+
+/* One per open connection, from OPEN to CLOSE. */
+struct conn {
+	uint64_t id;
+	int kind;			/* enum campath_kind */
+	char *addr, *path;		/* from OPEN, NUL-terminated copies */
+	uint16_t port;
+	int64_t open_wall_us;
+	uint64_t open_t_us;
+	char *device_model;		/* from the capabilities message */
+	struct session *s;		/* the open session, or NULL */
+	int stopped;			/* after capture_stopped: drop frames */
+	int discard;			/* after a write error: drop frames */
+
+	/* The newest codec config, to put at the head of a session lacking it. */
+	unsigned char *config;
+	size_t config_len, config_cap;
+	uint32_t config_seq;
+	uint64_t config_t_us;
+
+	/* Frames held until capture_started (status races frames). */
+	struct held *held;
+	size_t nheld, held_cap;
+	unsigned char *hold_data;
+	size_t hold_len, hold_cap;
+
+	struct rate rate;
+	char *last_text, *last_status;
+	uint64_t last_text_us, last_status_us;
+	int have_text, have_status;
+	struct conn *prev, *next;	/* every connection, in order of OPEN */
+};
+
+extern struct conn *conn_first;
+extern uint64_t newest_t_us;
+
+/* session.c */
+extern const char *session_root;	/* -d DIR */
+extern int sync_enabled;		/* -s 0 turns every fsync off */
+extern int write_failed;		/* some session failed to write */
+int session_open(struct conn *c, uint64_t t_us, const char *started_by,
+    const char *capture_message);
+/* Write one payload and its index line; on a write error the session is
+ * failed (and c->s is NULL afterwards). */
+void session_frame(struct conn *c, const struct rec_frame *f, uint64_t t_us);
+void session_end(struct conn *c, uint64_t t_us, const char *ended_by);
+void session_sync_all(void);
+int session_any_dirty(void);
+json_t *json_text(const char *s, size_t len);
+
+/* status.c */
+int status_open(const char *path);
+void status_rate(struct conn *c, uint64_t t_us, size_t bytes);
+/* Rewrite the status file now (force) or when a second of stream time passed. */
+void status_update(int force);
+
+#endif

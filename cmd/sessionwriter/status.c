@@ -1,0 +1,148 @@
+/* The --status file: what every camera is doing, for ctl. It is rewritten
+ * whole through a temporary file and rename(2), so a reader never sees half
+ * of it. Rates are counted in 100 ms slots of arrival time, which keeps the
+ * per-frame work to one slot update. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "campath.h"
+#include "sessionwriter.h"
+#include "util.h"
+
+#define RATE_WINDOW 30		/* slots: 3 s */
+
+static char *status_path, *status_tmp;
+static uint64_t last_write_t_us;
+static int written;
+
+int
+status_open(const char *path)
+{
+	size_t len = strlen(path) + sizeof ".tmp";
+
+	if ((status_path = strdup(path)) == NULL || (status_tmp = malloc(len)) == NULL)
+		return -1;
+	snprintf(status_tmp, len, "%s.tmp", path);
+	return 0;
+}
+
+void
+status_rate(struct conn *c, uint64_t t_us, size_t bytes)
+{
+	uint64_t period = t_us / RATE_SLOT_US + 1;
+	size_t i = period % RATE_SLOTS;
+
+	if (c->rate.slot[i] != period) {
+		c->rate.slot[i] = period;
+		c->rate.frames[i] = 0;
+		c->rate.bytes[i] = 0;
+	}
+	c->rate.frames[i]++;
+	c->rate.bytes[i] += bytes;
+}
+
+static void
+rates(const struct conn *c, double *fps, double *kbps)
+{
+	uint64_t now = newest_t_us / RATE_SLOT_US + 1, frames = 0, bytes = 0;
+	size_t i;
+
+	for (i = 0; i < RATE_SLOTS; i++)
+		if (c->rate.slot[i] != 0 && c->rate.slot[i] <= now &&
+		    now - c->rate.slot[i] < RATE_WINDOW) {
+			frames += c->rate.frames[i];
+			bytes += c->rate.bytes[i];
+		}
+	*fps = (double)frames / (RATE_WINDOW * RATE_SLOT_US / 1e6);
+	*kbps = (double)bytes * 8 / 1000 / (RATE_WINDOW * RATE_SLOT_US / 1e6);
+}
+
+static const char *
+kind_name(int kind)
+{
+	switch (kind) {
+	case CAMPATH_ESP:
+		return "esp";
+	case CAMPATH_DEV:
+		return "dev";
+	case CAMPATH_LIVE:
+		return "live";
+	default:
+		return "android";
+	}
+}
+
+static json_t *
+camera(const struct conn *c)
+{
+	json_t *o = json_object();
+	double fps, kbps;
+
+	rates(c, &fps, &kbps);
+	json_object_set_new(o, "conn", json_integer((json_int_t)c->id));
+	json_object_set_new(o, "peer", json_text(c->addr, strlen(c->addr)));
+	json_object_set_new(o, "port", json_integer(c->port));
+	json_object_set_new(o, "path", json_text(c->path, strlen(c->path)));
+	json_object_set_new(o, "kind", json_string(kind_name(c->kind)));
+	json_object_set_new(o, "device_model", c->device_model ?
+	    json_string(c->device_model) : json_null());
+	json_object_set_new(o, "recording", json_boolean(c->s != NULL));
+	json_object_set_new(o, "session", c->s ? json_string(c->s->dir) : json_null());
+	json_object_set_new(o, "fps", json_real((double)(long long)(fps * 10 + 0.5) / 10));
+	json_object_set_new(o, "kbps", json_real((double)(long long)(kbps * 10 + 0.5) / 10));
+	json_object_set_new(o, "last_text", c->have_text ?
+	    json_text(c->last_text, strlen(c->last_text)) : json_null());
+	json_object_set_new(o, "last_text_us", c->have_text ?
+	    json_integer((json_int_t)c->last_text_us) : json_null());
+	json_object_set_new(o, "last_status", c->have_status ?
+	    json_string(c->last_status) : json_null());
+	json_object_set_new(o, "last_status_us", c->have_status ?
+	    json_integer((json_int_t)c->last_status_us) : json_null());
+	return o;
+}
+
+void
+status_update(int force)
+{
+	static int warned;
+	const struct conn *c;
+	json_t *o, *cams;
+	char *text;
+	int fd, ok;
+
+	if (status_path == NULL)
+		return;
+	if (!force && written && newest_t_us - last_write_t_us < 1000000)
+		return;
+	written = 1;
+	last_write_t_us = newest_t_us;
+	o = json_object();
+	cams = json_array();
+	json_object_set_new(o, "format", json_string("camrec-status 1"));
+	json_object_set_new(o, "t_us", json_integer((json_int_t)newest_t_us));
+	for (c = conn_first; c != NULL; c = c->next)
+		json_array_append_new(cams, camera(c));
+	json_object_set_new(o, "cameras", cams);
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (text == NULL)
+		return;
+	ok = (fd = open(status_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0;
+	if (ok) {
+		ok = writeall(fd, text, strlen(text)) == 0 && writeall(fd, "\n", 1) == 0;
+		if (close(fd) < 0)
+			ok = 0;
+		if (ok && rename(status_tmp, status_path) < 0)
+			ok = 0;
+	}
+	if (!ok && !warned)	/* the recording matters more: warn once */
+		warn("status file %s", status_path);
+	warned = !ok;
+	free(text);
+}
