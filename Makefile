@@ -23,6 +23,7 @@ JANSSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 LIBS_wsrecv        = $(LWS_LIBS)
 LIBS_camsim        = $(LWS_LIBS) -lm
 LIBS_sessionwriter = $(JANSSON_LIBS)
+LIBS_sessionrecover = $(JANSSON_LIBS)
 LIBS_fpsest        = $(JANSSON_LIBS) -lm
 LIBS_mux           = $(JANSSON_LIBS)
 LIBS_ctl           = $(JANSSON_LIBS)

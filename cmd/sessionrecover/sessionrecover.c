@@ -1,0 +1,276 @@
+/* sessionrecover: repair session folders left "recording" by a crash of
+ * sessionwriter (kill -9, power loss), before the recorder starts again.
+ * sessionwriter writes payload bytes before their index line and syncs the
+ * stream before the index, so after a crash the stream may hold a torn
+ * payload past the last index entry, or (on power loss) the index may name
+ * bytes that never reached the disk. Both are cut back to the last frame
+ * that is whole on disk; nothing before it is touched. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "index.h"
+#include "rec.h"
+#include "util.h"
+
+static int verbose;
+
+static void
+usage(FILE *f, int status)
+{
+	fprintf(f, "usage: sessionrecover [-v] session_dir ...\n");
+	exit(status);
+}
+
+static int
+pathcat(char *buf, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(buf, cap, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* Replace dir/name with data through a temporary file and rename(2). */
+static int
+replace_file(const char *dir, const char *name, const char *data, size_t len)
+{
+	char tmp[PATH_MAX], path[PATH_MAX], tname[64];
+	int fd, saved;
+
+	snprintf(tname, sizeof tname, ".%s.tmp", name);
+	if (pathcat(tmp, sizeof tmp, dir, tname) < 0 || pathcat(path, sizeof path, dir, name) < 0)
+		return -1;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return -1;
+	if (writeall(fd, data, len) < 0 || fsync(fd) < 0) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+write_index(const char *dir, const struct index *ix, size_t n)
+{
+	size_t cap = strlen(INDEX_HEADER) + n * INDEX_LINE_MAX + 1, len, i;
+	char *buf = malloc(cap);
+	int rv;
+
+	if (buf == NULL)
+		return -1;
+	len = strlen(INDEX_HEADER);
+	memcpy(buf, INDEX_HEADER, len);
+	for (i = 0; i < n; i++)
+		len += index_format(buf + len, &ix->e[i]);
+	rv = replace_file(dir, INDEX_NAME, buf, len);
+	free(buf);
+	return rv;
+}
+
+static void
+set_int(json_t *o, const char *key, uint64_t v)
+{
+	json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+/* Recount what session.json says about the frames from the index. */
+static void
+recount(json_t *o, const struct index *ix, size_t n, uint64_t bytes)
+{
+	uint64_t frames = 0, config = 0, gaps = 0, missing = 0;
+	const struct index_entry *prev = NULL;
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < n; i++) {
+		const struct index_entry *e = &ix->e[i];
+
+		if (e->kind == FRAME_CONFIG) {
+			config++;
+			continue;
+		}
+		frames++;
+		if (first)
+			set_int(o, "first_device_ms", e->device_ms);
+		first = 0;
+		set_int(o, "last_device_ms", e->device_ms);
+		if (prev != NULL) {
+			uint32_t step = e->seq - prev->seq;
+			if (step > 1 && step <= 0x80000000u) {
+				gaps++;
+				missing += step - 1;
+			}
+		}
+		prev = e;
+	}
+	if (first) {
+		json_object_set_new(o, "first_device_ms", json_null());
+		json_object_set_new(o, "last_device_ms", json_null());
+	}
+	set_int(o, "frames", frames);
+	set_int(o, "config_packets", config);
+	set_int(o, "bytes", bytes);
+	set_int(o, "gaps", gaps);
+	set_int(o, "missing_frames", missing);
+}
+
+/* 0 recovered or left alone, 1 system error, 3 not a session folder. */
+static int
+recover(const char *dir)
+{
+	char path[PATH_MAX];
+	const char *state;
+	struct index ix;
+	struct stat st;
+	json_error_t jerr;
+	json_t *o;
+	char *text, *line;
+	size_t bad_line, keep, len;
+	uint64_t end = 0;
+	int fd, rv = 1;
+
+	if (pathcat(path, sizeof path, dir, "session.json") < 0 ||
+	    (o = json_load_file(path, 0, &jerr)) == NULL || !json_is_object(o)) {
+		warnx("%s: not a session folder (session.json: %s)", dir,
+		    access(path, F_OK) < 0 ? strerror(errno) : jerr.text);
+		return 3;
+	}
+	state = json_string_value(json_object_get(o, "state"));
+	if (state == NULL) {
+		warnx("%s: not a session folder (session.json has no state)", dir);
+		json_decref(o);
+		return 3;
+	}
+	if (strcmp(state, "recording") != 0) {
+		if (verbose)
+			warnx("%s: state %s, left untouched", dir, state);
+		json_decref(o);
+		return 0;
+	}
+	pathcat(path, sizeof path, dir, INDEX_NAME);
+	if (index_load(path, &ix, &bad_line) < 0) {
+		if (errno == EINVAL)
+			warnx("%s: line %zu: malformed index line", path, bad_line);
+		else
+			warn("%s: not a session folder", path);
+		json_decref(o);
+		return 3;
+	}
+	pathcat(path, sizeof path, dir, "stream.h264");
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		warn("%s", path);
+		goto out;
+	}
+	/* Keep the entries whose bytes are all on disk, in one unbroken run. */
+	for (keep = 0; keep < ix.n; keep++) {
+		const struct index_entry *e = &ix.e[keep];
+		if (e->offset != end || e->offset + e->size > (uint64_t)st.st_size)
+			break;
+		end = e->offset + e->size;
+	}
+	if ((uint64_t)st.st_size > end && (ftruncate(fd, (off_t)end) < 0 || fsync(fd) < 0)) {
+		warn("%s", path);
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	if ((keep < ix.n || ix.torn_tail) && write_index(dir, &ix, keep) < 0) {
+		warn("%s/%s", dir, INDEX_NAME);
+		goto out;
+	}
+	recount(o, &ix, keep, end);
+	json_object_set_new(o, "state", json_string("recovered"));
+	json_object_set_new(o, "ended_by", json_string("recovered"));
+	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text == NULL) {
+		warnx("%s/session.json: out of memory", dir);
+		goto out;
+	}
+	len = strlen(text);
+	/* json_dumps leaves room for nothing: add the newline by hand. */
+	if ((line = malloc(len + 2)) == NULL) {
+		free(text);
+		warnx("%s/session.json: out of memory", dir);
+		goto out;
+	}
+	memcpy(line, text, len);
+	line[len] = '\n';
+	free(text);
+	if (replace_file(dir, "session.json", line, len + 1) < 0) {
+		warn("%s/session.json", dir);
+		free(line);
+		goto out;
+	}
+	free(line);
+	if (printf("recovered %s\n", dir) < 0 || fflush(stdout) == EOF)
+		err(1, "stdout");
+	if (verbose)
+		warnx("%s: kept %zu of %zu index entries, %llu bytes", dir, keep,
+		    ix.n, (unsigned long long)end);
+	rv = 0;
+out:
+	index_free(&ix);
+	json_decref(o);
+	return rv;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch, i, r, rv = 0;
+
+	while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'V':
+			return print_version("sessionrecover") < 0;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		usage(stderr, 2);
+	for (i = 0; i < argc; i++) {
+		r = recover(argv[i]);
+		/* Bad data (3) outranks a failure to write (1). */
+		if (r == 3 || (r == 1 && rv == 0))
+			rv = r;
+	}
+	if (stdout_close() < 0)
+		err(1, "stdout");
+	return rv;
+}
