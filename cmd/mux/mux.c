@@ -1,0 +1,359 @@
+/* mux: turn a session's stream.h264 into stream.mp4 without re-encoding.
+ * It runs after sessionwriter has closed a session (or offline over old
+ * folders). With the session's index.tsv every picture keeps the camera's
+ * own timestamp, so drops and irregular spacing survive into the MP4: mux
+ * writes the pictures as FLV (millisecond tag times, like the camera clock)
+ * into ffmpeg's stdin, since ffmpeg takes no timestamp list for raw H.264.
+ * Without an index (recordings of the old server) it runs the old server's
+ * command with a fixed frame rate. ffmpeg writes to a temporary name that
+ * is renamed only on success, so a stream.mp4 is never half written. */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "h264.h"
+#include "index.h"
+#include "mapfile.h"
+#include "mux.h"
+#include "spawn.h"
+#include "util.h"
+
+#define MAX_PARTS 64
+
+static char *tmp_path[MAX_PARTS];
+static volatile pid_t ffmpeg_pid = -1;
+
+static void
+usage(FILE *f, int status)
+{
+	fprintf(f, "usage: mux [-r fps | -t index] in.h264 out.mp4\n");
+	exit(status);
+}
+
+static void
+remove_temps(void)
+{
+	int i;
+
+	for (i = 0; i < MAX_PARTS; i++)
+		if (tmp_path[i] != NULL)
+			unlink(tmp_path[i]);
+}
+
+static void
+on_signal(int sig)
+{
+	if (ffmpeg_pid > 0)
+		kill(ffmpeg_pid, SIGTERM);
+	remove_temps();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		err(1, "asprintf");
+	return s;
+}
+
+/* OUT.mp4 for part 1, OUT.part2.mp4 for part 2, ... */
+static char *
+part_name(const char *out, size_t k)
+{
+	size_t n = strlen(out);
+
+	if (k == 1)
+		return xasprintf("%s", out);
+	if (n > 4 && strcmp(out + n - 4, ".mp4") == 0)
+		return xasprintf("%.*s.part%zu.mp4", (int)(n - 4), out, k);
+	return xasprintf("%s.part%zu", out, k);
+}
+
+/* .NAME.tmp-PID in the folder of path, so the rename stays in one file
+ * system. */
+static char *
+temp_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xasprintf(".%s.tmp-%ld", path, (long)getpid());
+	return xasprintf("%.*s/.%s.tmp-%ld", (int)(slash - path), path, slash + 1,
+	    (long)getpid());
+}
+
+static char *
+beside(const char *path, const char *name)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xasprintf("%s", name);
+	return xasprintf("%.*s/%s", (int)(slash - path), path, name);
+}
+
+/* ffmpeg takes "file:" names literally: no option parsing of a leading
+ * '-', no protocol guessed from a ':'. */
+static char *
+file_url(const char *path)
+{
+	return xasprintf("file:%s", path);
+}
+
+static void
+ffmpeg_failed(int status, const char *out, const char *log)
+{
+	remove_temps();
+	if (WIFEXITED(status))
+		errx(4, "%s: ffmpeg failed with exit status %d; its messages are in %s",
+		    out, WEXITSTATUS(status), log);
+	errx(4, "%s: ffmpeg killed by signal %d; its messages are in %s", out,
+	    WIFSIGNALED(status) ? WTERMSIG(status) : 0, log);
+}
+
+static void
+exec_failed(const struct spawn *sp, const char *prog, const char *log)
+{
+	int e = sp->exec_errno;
+
+	remove_temps();
+	unlink(log);
+	if (e != 0)
+		errx(spawn_exec_status(e), "%s: %s", prog, strerror(e));
+	err(1, "cannot start %s", prog);
+}
+
+/* Run ffmpeg to completion on argv; feed it part pt of the plan as FLV
+ * when pl is not NULL. Returns only on success. */
+static void
+run_ffmpeg(char **argv, const struct plan *pl, const struct part *pt,
+    const char *out, const char *log, int log_fd)
+{
+	struct spawn sp;
+	int status, werr = 0;
+
+	if (spawn(&sp, argv, pl != NULL ? SPAWN_STDIN : 0, log_fd) < 0)
+		exec_failed(&sp, argv[0], log);
+	ffmpeg_pid = sp.pid;
+	if (pl != NULL && flv_write_part(sp.in, pl, pt) < 0)
+		werr = errno;
+	if (werr != 0 && werr != EPIPE)
+		kill(sp.pid, SIGTERM);
+	if (spawn_wait(&sp, &status) < 0)
+		err(1, "waiting for %s", argv[0]);
+	ffmpeg_pid = -1;
+	if (werr == EFBIG) {
+		remove_temps();
+		errx(3, "%s: a picture is too large for FLV or the capture spans over 49 days", out);
+	}
+	if (werr != 0 && werr != EPIPE) {
+		remove_temps();
+		errno = werr;
+		err(1, "%s: writing to ffmpeg", out);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		ffmpeg_failed(status, out, log);
+	if (werr == EPIPE) {
+		remove_temps();
+		errx(4, "%s: ffmpeg stopped reading its input; its messages are in %s", out, log);
+	}
+}
+
+static void
+warn_plan(const char *in, const struct plan *pl)
+{
+	if (pl->truncated)
+		warnx("%s: index entry %zu and %zu after it lie past the end of the file; "
+		    "stopped at the last complete picture", in, pl->first_truncated,
+		    pl->truncated - 1);
+	if (pl->no_params)
+		warnx("%s: %zu pictures before any SPS/PPS left out", in, pl->no_params);
+	if (pl->lead_delta)
+		warnx("%s: %zu pictures before a key frame left out", in, pl->lead_delta);
+	if (pl->empty)
+		warnx("%s: %zu key/delta entries without a slice left out", in, pl->empty);
+	if (pl->ts_fixed)
+		warnx("%s: %zu device timestamps not after the one before; moved 1 ms later",
+		    in, pl->ts_fixed);
+}
+
+static void
+check_decodable(const char *in, const unsigned char *p, size_t len)
+{
+	struct h264_nal nal;
+	size_t pos = 0;
+	int sps = 0, pps = 0, pic = 0;
+
+	while (!(sps && pps && pic) && h264_next_nal(p, len, &pos, &nal)) {
+		if (nal.len == 0)
+			continue;
+		if (nal.type == NAL_SPS)
+			sps = 1;
+		else if (nal.type == NAL_PPS)
+			pps = 1;
+		else if (nal.type >= 1 && nal.type <= 5)
+			pic = 1;
+	}
+	if (!sps || !pps)
+		errx(3, "%s: no SPS/PPS: no decodable picture", in);
+	if (!pic)
+		errx(3, "%s: no picture", in);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *fps = NULL, *idx = NULL, *in, *out, *ffmpeg = spawn_ffmpeg();
+	char *idx_path = NULL, *log, *final[MAX_PARTS];
+	struct mapfile m;
+	struct plan pl;
+	struct stat st;
+	double rate;
+	size_t bad_line, k;
+	int c, log_fd;
+
+	while ((c = getopt_long(argc, argv, "r:t:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			fps = optarg;
+			break;
+		case 't':
+			idx = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'V':
+			return print_version("mux") < 0;
+		default:
+			usage(stderr, 2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 2)
+		usage(stderr, 2);
+	in = argv[0];
+	out = argv[1];
+	if (fps != NULL && idx != NULL)
+		errx(2, "cannot use -r and -t together");
+	if (fps != NULL && parse_double(fps, 0.01, 1000, &rate) < 0)
+		errx(2, "-r %s: not a frame rate between 0.01 and 1000", fps);
+	if (fps == NULL && idx == NULL) {
+		idx_path = beside(in, INDEX_NAME);
+		if (access(idx_path, F_OK) < 0)
+			errx(2, "%s: no %s beside it; give -r FPS or -t INDEX", in, INDEX_NAME);
+	} else if (idx != NULL) {
+		if (stat(idx, &st) == 0 && S_ISDIR(st.st_mode))
+			idx_path = xasprintf("%s/%s", idx, INDEX_NAME);
+		else
+			idx_path = xasprintf("%s", idx);
+	}
+
+	if (mapfile_open(in, &m) < 0)
+		err(3, "%s", in);
+	if (m.len == 0)
+		errx(3, "%s: empty", in);
+	memset(&pl, 0, sizeof pl);
+	if (idx_path != NULL) {
+		struct index ix;
+
+		if (index_load(idx_path, &ix, &bad_line) < 0) {
+			if (errno == EINVAL && bad_line > 0)
+				errx(3, "%s: line %zu: malformed", idx_path, bad_line);
+			err(3, "%s", idx_path);
+		}
+		if (plan_build(&pl, &ix, m.p, m.len) < 0)
+			err(1, "%s", in);
+		index_free(&ix);
+		warn_plan(in, &pl);
+		if (pl.npart == 0)
+			errx(3, "%s: no decodable picture (%s)", in,
+			    pl.no_params ? "no SPS/PPS before the pictures" :
+			    pl.lead_delta ? "no key frame" : "no picture in the index");
+		if (pl.npart > MAX_PARTS)
+			errx(3, "%s: the parameter sets change %zu times; at most %d parts",
+			    in, pl.npart - 1, MAX_PARTS);
+	} else
+		check_decodable(in, m.p, m.len);
+
+	log = xasprintf("%s.log", out);
+	if ((log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		err(1, "%s", log);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+
+	if (idx_path == NULL) {
+		char *args[] = { (char *)ffmpeg, "-nostdin", "-hide_banner", "-loglevel",
+		    "warning", "-y", "-f", "h264", "-r", (char *)fps, "-i", file_url(in),
+		    "-c:v", "copy", "-movflags", "+faststart", "-f", "mp4", NULL, NULL };
+
+		final[0] = xasprintf("%s", out);
+		tmp_path[0] = temp_name(out);
+		args[18] = file_url(tmp_path[0]);
+		run_ffmpeg(args, NULL, NULL, out, log, log_fd);
+		pl.npart = 1;
+	} else {
+		for (k = 0; k < pl.npart; k++) {
+			const struct part *pt = &pl.part[k];
+			char *args[] = { (char *)ffmpeg, "-nostdin", "-hide_banner",
+			    "-loglevel", "warning", "-y", "-f", "flv", "-i", "pipe:0",
+			    "-map", "0:v:0", "-c:v", "copy", "-bsf:v", NULL,
+			    "-video_track_timescale", "1000", "-movflags", "+faststart",
+			    "-f", "mp4", NULL, NULL };
+
+			final[k] = part_name(out, k + 1);
+			tmp_path[k] = temp_name(final[k]);
+			/* The MP4 gives its last picture the duration of the last
+			 * packet, which FLV cannot carry; left alone ffmpeg takes
+			 * 1/fps of the SPS timing, which phones often fill in
+			 * wrong. The median spacing is what the camera did. */
+			args[15] = xasprintf("setts=duration=%llu",
+			    (unsigned long long)plan_last_interval(&pl, pt));
+			args[22] = file_url(tmp_path[k]);
+			if (k > 0)
+				warnx("%s: picture seq %u: parameter sets change (%dx%d to %dx%d); "
+				    "writing %s", in, pl.pic[pt->pic0].seq, pl.part[k - 1].width,
+				    pl.part[k - 1].height, pt->width, pt->height, final[k]);
+			run_ffmpeg(args, &pl, pt, final[k], log, log_fd);
+		}
+	}
+	for (k = 0; k < pl.npart; k++) {
+		if (rename(tmp_path[k], final[k]) < 0) {
+			warn("%s", final[k]);
+			remove_temps();
+			return 1;
+		}
+		free(tmp_path[k]);
+		tmp_path[k] = NULL;
+	}
+	close(log_fd);
+	unlink(log);
+	mapfile_close(&m);
+	return 0;
+}
