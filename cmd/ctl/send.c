@@ -1,0 +1,508 @@
+/* Turning a command into control FIFO lines for wsrecv, writing them, and
+ * watching the status file for the cameras' answers. With a status file the
+ * cameras are addressed by connection id, so Android phones get JSON and
+ * ESP boards plain text, and a camera that connects meanwhile is not
+ * started by surprise. Without it ctl can only address request paths. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "util.h"
+
+#define MAX_LINES 64
+#define WRITE_TIMEOUT_US 2000000
+
+struct lines {
+	size_t n;
+	char *line[MAX_LINES];
+};
+
+enum answer { ANS_NONE, ANS_OK, ANS_ERROR, ANS_GONE };
+
+int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int
+is_generic(const struct ctl_cmd *c)
+{
+	return c->verb == VERB_START || c->verb == VERB_STOP;
+}
+
+static void
+lines_free(struct lines *L)
+{
+	while (L->n > 0)
+		free(L->line[--L->n]);
+}
+
+/* One FIFO line; a write of at most PIPE_BUF bytes is atomic, so wsrecv
+ * never sees half of it interleaved with another writer's. */
+static int
+lines_add(struct lines *L, const char *target, const char *msg)
+{
+	char *s;
+	int len;
+
+	if (L->n == MAX_LINES)
+		return -1;
+	len = asprintf(&s, "text %s %s\n", target, msg);
+	if (len < 0)
+		return -1;
+	if (len > PIPE_BUF) {
+		free(s);
+		return -1;
+	}
+	L->line[L->n++] = s;
+	return 0;
+}
+
+/* Lines for the cameras of one kind, as few as fit in PIPE_BUF each. */
+static int
+add_id_group(struct lines *L, const struct sent *s, enum cam_kind kind,
+    const char *msg)
+{
+	char target[PIPE_BUF], id[24];
+	size_t tlen = 0, i, fixed = strlen("text  \n") + strlen(msg);
+
+	for (i = 0; i < s->n; i++) {
+		if (s->kinds[i] != kind)
+			continue;
+		snprintf(id, sizeof(id), "%llu", (unsigned long long)s->ids[i]);
+		if (tlen > 0 && fixed + tlen + 1 + strlen(id) > PIPE_BUF) {
+			if (lines_add(L, target, msg) < 0)
+				return -1;
+			tlen = 0;
+		}
+		tlen += (size_t)snprintf(target + tlen, sizeof(target) - tlen, "%s%s",
+		    tlen > 0 ? "," : "", id);
+	}
+	return tlen > 0 ? lines_add(L, target, msg) : 0;
+}
+
+static int
+build_lines(const struct ctl_cmd *c, const struct sent *s, struct lines *L)
+{
+	char *amsg = cmd_android_message(c), *emsg = cmd_esp_message(c);
+	int rv = 0;
+
+	if (s->with_status || s->n > 0) {
+		if (amsg != NULL)
+			rv = add_id_group(L, s, KIND_ANDROID, amsg);
+		if (rv == 0 && emsg != NULL)
+			rv = add_id_group(L, s, KIND_ESP, emsg);
+	} else {
+		if (amsg != NULL)
+			rv = lines_add(L, CTL_ANDROID_PATH, amsg);
+		if (rv == 0 && emsg != NULL)
+			rv = lines_add(L, CTL_ESP_PATH, emsg);
+	}
+	free(amsg);
+	free(emsg);
+	return rv;
+}
+
+static int
+put_line(int fd, const char *line)
+{
+	size_t len = strlen(line);
+	int64_t deadline = mono_us() + WRITE_TIMEOUT_US;
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	ssize_t n;
+
+	for (;;) {
+		if ((n = write(fd, line, len)) == (ssize_t)len)
+			return 0;
+		if (n >= 0) {
+			errno = EIO;
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN || mono_us() >= deadline)
+			return -1;
+		poll(&pfd, 1, 100);
+	}
+}
+
+static int
+fifo_write(const struct ctl_opts *o, const struct lines *L)
+{
+	struct stat sb;
+	size_t i;
+	int fd, rv = 0;
+
+	if (o->dry_run) {
+		for (i = 0; i < L->n; i++)
+			fputs(L->line[i], stdout);
+		return 0;
+	}
+	if (o->fifo == NULL) {
+		warnx("no control FIFO: give -c FIFO or set CAMREC_CTL");
+		return EX_CTL_USAGE;
+	}
+	if ((fd = open(o->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		if (errno == ENXIO) {
+			warnx("recorder not running (no reader on FIFO %s)", o->fifo);
+			return EX_CTL_NOTRUNNING;
+		}
+		if (errno == ENOENT) {
+			warnx("recorder not running (no control FIFO %s)", o->fifo);
+			return EX_CTL_NOTRUNNING;
+		}
+		warn("control FIFO %s", o->fifo);
+		return EX_CTL_RUNTIME;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISFIFO(sb.st_mode)) {
+		warnx("control FIFO %s: not a FIFO", o->fifo);
+		close(fd);
+		return EX_CTL_RUNTIME;
+	}
+	for (i = 0; i < L->n && rv == 0; i++) {
+		if (put_line(fd, L->line[i]) == 0)
+			continue;
+		if (errno == EPIPE) {
+			warnx("recorder not running (FIFO %s closed)", o->fifo);
+			rv = EX_CTL_NOTRUNNING;
+		} else if (errno == EAGAIN) {
+			warnx("control FIFO %s: full for %d s; is the recorder stuck?",
+			    o->fifo, WRITE_TIMEOUT_US / 1000000);
+			rv = EX_CTL_RUNTIME;
+		} else {
+			warn("control FIFO %s", o->fifo);
+			rv = EX_CTL_RUNTIME;
+		}
+	}
+	close(fd);
+	return rv;
+}
+
+/* Which cameras a command goes to. With a status file every target must
+ * name a connected camera that takes this command, or nothing is sent. */
+static int
+resolve(const struct ctl_cmd *c, const struct status *st, struct sent *s)
+{
+	int matched[CTL_MAX_TARGETS] = { 0 };
+	const struct cam *other[CTL_MAX_TARGETS] = { 0 };
+	size_t i, j;
+	int hit, fits;
+
+	memset(s, 0, sizeof(*s));
+	if (st == NULL) {
+		for (j = 0; j < c->ntargets; j++) {
+			if (c->targets[j].is_peer) {
+				warnx("%s: an address target needs the status file "
+				    "(-s or CAMREC_STATUS)", c->targets[j].text);
+				return EX_CTL_USAGE;
+			}
+			s->ids[s->n] = c->targets[j].id;
+			s->kinds[s->n++] = is_generic(c) ? KIND_ANDROID : KIND_ESP;
+		}
+		return 0;
+	}
+	s->with_status = 1;
+	for (i = 0; i < st->ncams; i++) {
+		const struct cam *cam = &st->cams[i];
+
+		fits = cam->kind == KIND_ESP || (cam->kind == KIND_ANDROID &&
+		    is_generic(c));
+		hit = c->ntargets == 0;
+		for (j = 0; j < c->ntargets; j++) {
+			if (!target_matches(&c->targets[j], cam))
+				continue;
+			hit = 1;
+			if (fits)
+				matched[j] = 1;
+			else if (other[j] == NULL)
+				other[j] = cam;
+		}
+		if (!hit || !fits)
+			continue;
+		if (s->n == sizeof(s->ids) / sizeof(s->ids[0])) {
+			warnx("too many cameras (at most %zu per command)", s->n);
+			return EX_CTL_RUNTIME;
+		}
+		s->ids[s->n] = cam->conn;
+		s->kinds[s->n++] = cam->kind;
+	}
+	for (j = 0; j < c->ntargets; j++) {
+		if (matched[j])
+			continue;
+		if (other[j] != NULL)
+			warnx("%s: connection %llu is %s (%s), which does not take %s",
+			    c->targets[j].text, (unsigned long long)other[j]->conn,
+			    other[j]->kind == KIND_ANDROID ? "an Android camera" :
+			    "not a camera", other[j]->kind_name, cmd_name(c));
+		else
+			warnx("%s: no such camera connected", c->targets[j].text);
+		return EX_CTL_NOCAMERA;
+	}
+	if (s->n == 0) {
+		warnx("%s: no %s connected", cmd_name(c),
+		    is_generic(c) ? "camera" : "ESP board");
+		return EX_CTL_NOCAMERA;
+	}
+	return 0;
+}
+
+static enum answer
+answer_of(const struct cam *cam, enum cam_kind kind, const struct ctl_cmd *c,
+    int64_t sent_us)
+{
+	const char *want, *t;
+
+	if (cam == NULL)
+		return ANS_GONE;
+	if (kind == KIND_ANDROID) {
+		if (cam->last_status == NULL || cam->last_status_us < sent_us)
+			return ANS_NONE;
+		want = c->verb == VERB_START ? "capture_started" : "capture_stopped";
+		if (strcmp(cam->last_status, want) == 0)
+			return ANS_OK;
+		return strcmp(cam->last_status, "error") == 0 ? ANS_ERROR : ANS_NONE;
+	}
+	if ((t = cam->last_text) == NULL || cam->last_text_us < sent_us)
+		return ANS_NONE;
+	if (strncmp(t, "ACK", 3) == 0 || (c->verb == VERB_ESP_STATUS &&
+	    strncmp(t, "STATUS", 6) == 0))
+		return ANS_OK;
+	return strncmp(t, "ERROR", 5) == 0 ? ANS_ERROR : ANS_NONE;
+}
+
+/* What the camera said, escaped: the "message" of an Android status
+ * object, or an ESP board's whole line. */
+static void
+said(char *buf, size_t n, const struct cam *cam)
+{
+	json_t *o;
+	const char *m;
+
+	buf[0] = '\0';
+	if (cam->last_text == NULL)
+		return;
+	if (cam->kind == KIND_ANDROID && (o = json_loads(cam->last_text, 0, NULL))) {
+		if ((m = json_string_value(json_object_get(o, "message"))) != NULL)
+			escape_text(buf, n, m, 160);
+		json_decref(o);
+		return;
+	}
+	escape_text(buf, n, cam->last_text, 160);
+}
+
+static void
+describe(char *buf, size_t n, const struct cam *cam, uint64_t id)
+{
+	char peer[80] = "", model[80] = "";
+
+	if (cam == NULL) {
+		snprintf(buf, n, "%llu", (unsigned long long)id);
+		return;
+	}
+	escape_text(peer, sizeof(peer), cam->peer, 64);
+	escape_text(model, sizeof(model), cam->model ? cam->model :
+	    cam->kind_name, 60);
+	snprintf(buf, n, "%llu %s:%u %s", (unsigned long long)id, peer,
+	    cam->port, model);
+}
+
+static int
+feedback(const struct ctl_opts *o, const struct ctl_cmd *c,
+    const struct sent *s, const struct status *first)
+{
+	enum answer ans[sizeof(s->ids) / sizeof(s->ids[0])];
+	struct status st = { 0 }, next;
+	int64_t deadline = s->sent_us + (int64_t)(o->wait * 1e6);
+	char errbuf[128], who[200], text[200];
+	size_t i, nok = 0, nerr = 0, nnone = 0, pending;
+	const struct cam *cam;
+
+	for (;;) {
+		if (status_load(o->status, &next, errbuf, sizeof(errbuf)) == 0) {
+			status_free(&st);
+			st = next;
+		}
+		pending = 0;
+		for (i = 0; i < s->n; i++) {
+			ans[i] = answer_of(status_find(st.root ? &st : first,
+			    s->ids[i]), s->kinds[i], c, s->sent_us);
+			pending += ans[i] == ANS_NONE;
+		}
+		if (pending == 0 || mono_us() >= deadline || ctl_signal)
+			break;
+		if (ctl_sleep(100000) < 0)
+			break;
+	}
+	for (i = 0; i < s->n; i++) {
+		cam = status_find(st.root ? &st : first, s->ids[i]);
+		describe(who, sizeof(who), cam ? cam : status_find(first, s->ids[i]),
+		    s->ids[i]);
+		switch (ans[i]) {
+		case ANS_OK:
+		case ANS_ERROR:
+			said(text, sizeof(text), cam);
+			printf("  %s: %s: %s%s\"%s\"\n", who,
+			    ans[i] == ANS_OK ? "confirmed" : "error",
+			    cam->kind == KIND_ANDROID ? cam->last_status : "",
+			    cam->kind == KIND_ANDROID ? " " : "", text);
+			if (ans[i] == ANS_OK)
+				nok++;
+			else
+				nerr++;
+			break;
+		case ANS_GONE:
+			printf("  %s: disconnected\n", who);
+			nnone++;
+			break;
+		case ANS_NONE:
+			printf("  %s: no answer within %gs\n", who, o->wait);
+			nnone++;
+			break;
+		}
+	}
+	printf("%s: %zu confirmed, %zu error, %zu no answer\n", cmd_name(c), nok,
+	    nerr, nnone);
+	status_free(&st);
+	if (nerr > 0)
+		return EX_CTL_CAMERROR;
+	return nnone > 0 ? EX_CTL_NOANSWER : 0;
+}
+
+/* Write the command's lines for the cameras in *s and report on them;
+ * st is the status the targets came from (NULL: no confirmation). */
+static int
+deliver(const struct ctl_opts *o, const struct ctl_cmd *c, struct sent *s,
+    const struct status *st)
+{
+	struct lines L = { 0 };
+	size_t i;
+	int rv;
+
+	if (build_lines(c, s, &L) < 0) {
+		lines_free(&L);
+		warnx("%s: message does not fit in one FIFO write", cmd_name(c));
+		return EX_CTL_RUNTIME;
+	}
+	s->sent_us = mono_us();
+	rv = fifo_write(o, &L);
+	lines_free(&L);
+	if (rv != 0)
+		return rv;
+	s->written = 1;
+	if (o->dry_run)
+		return 0;
+	if (!s->with_status) {
+		printf("%s: written to %s (no status file, no confirmation)\n",
+		    cmd_name(c), o->fifo);
+		return 0;
+	}
+	printf("%s: sent to %zu camera%s:", cmd_name(c), s->n, s->n == 1 ? "" : "s");
+	for (i = 0; i < s->n; i++)
+		printf(" %llu", (unsigned long long)s->ids[i]);
+	putchar('\n');
+	if (c->verb == VERB_START && c->has_settings)
+		for (i = 0; i < s->n; i++)
+			if (s->kinds[i] == KIND_ESP) {
+				printf("note: ESP boards get a plain \"start\"; W:H, "
+				    "bitrate and fps are for Android cameras "
+				    "(see esp start)\n");
+				break;
+			}
+	if (st == NULL || o->wait <= 0 || o->status == NULL || ctl_signal)
+		return 0;
+	fflush(stdout);
+	return feedback(o, c, s, st);
+}
+
+/* Load the status file if there is one. 1 loaded, 0 none (or missing:
+ * commands then go by request path), or an exit status + 100. */
+static int
+load(const struct ctl_opts *o, struct status *st)
+{
+	char errbuf[160];
+	int r;
+
+	if (o->status == NULL)
+		return 0;
+	r = status_load(o->status, st, errbuf, sizeof(errbuf));
+	if (r == 0)
+		return 1;
+	if (r == -2) {
+		warnx("status file %s: %s", o->status, errbuf);
+		return 100 + EX_CTL_BADSTATUS;
+	}
+	if (errno == ENOENT) {
+		warnx("status file %s: %s; addressing cameras by path", o->status,
+		    strerror(errno));
+		return 0;
+	}
+	warn("status file %s", o->status);
+	return 100 + EX_CTL_RUNTIME;
+}
+
+int
+cmd_send(const struct ctl_opts *o, const struct ctl_cmd *c, struct sent *out)
+{
+	struct status st;
+	struct sent s;
+	int have, rv;
+
+	if (out != NULL)
+		out->written = 0;
+	if ((have = load(o, &st)) >= 100)
+		return have - 100;
+	rv = resolve(c, have ? &st : NULL, &s);
+	if (rv == 0)
+		rv = deliver(o, c, &s, have ? &st : NULL);
+	if (out != NULL)
+		*out = s;
+	if (have)
+		status_free(&st);
+	return rv;
+}
+
+int
+cmd_send_stop(const struct ctl_opts *o, const struct ctl_cmd *stop,
+    const struct sent *prev)
+{
+	struct status st;
+	struct sent s = *prev;
+	size_t i, n = 0;
+	int have, rv;
+
+	if (!prev->with_status) {
+		rv = resolve(stop, NULL, &s);
+		return rv != 0 ? rv : deliver(o, stop, &s, NULL);
+	}
+	if ((have = load(o, &st)) >= 100)
+		have = 0;
+	/* Stop only those still connected; the rest stopped when they left. */
+	for (i = 0; i < prev->n; i++)
+		if (!have || status_find(&st, prev->ids[i]) != NULL) {
+			s.ids[n] = prev->ids[i];
+			s.kinds[n++] = prev->kinds[i];
+		}
+	s.n = n;
+	if (n == 0) {
+		printf("%s: the cameras have disconnected; nothing to stop\n",
+		    cmd_name(stop));
+		rv = 0;
+	} else
+		rv = deliver(o, stop, &s, have ? &st : NULL);
+	if (have)
+		status_free(&st);
+	return rv;
+}
