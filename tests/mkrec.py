@@ -7,6 +7,9 @@ lib/rec.c, so that the C readers are checked against something else.
 usage: mkrec.py [-o OUT] [DESC]          description from DESC or stdin
        mkrec.py --split CLIP             print the access units of CLIP: index size kind
        mkrec.py --cat CLIP FROM [COUNT]  write access units FROM.. of CLIP to stdout
+       mkrec.py --frames [STREAM]         list the FRAME/BADFRAME records of a stream:
+                                         type conn seq device_ms missing kind flags len
+       mkrec.py --payloads CONN [STREAM] write the FRAME payloads of CONN to stdout
        mkrec.py --headers-once CLIP      write CLIP with SPS/PPS only at its start,
                                          like many Android encoders
 
@@ -201,8 +204,43 @@ def run(desc, out):
     w.flush()
 
 
+KINDS = {0: "unknown", 1: "config", 2: "key", 3: "delta"}
+
+
+def read_records(f):
+    """Yield (type, flags, conn, t_us, body) of a record stream."""
+    if f.read(8)[:6] != b"CAMREC":
+        sys.exit("mkrec.py: not a record stream")
+    while True:
+        h = f.read(24)
+        if not h:
+            return
+        if len(h) < 24:
+            sys.exit("mkrec.py: truncated record header")
+        n, typ, flags, conn, t = struct.unpack(">IHHQQ", h)
+        body = f.read(n)
+        if len(body) < n:
+            sys.exit("mkrec.py: truncated record body")
+        yield typ, flags, conn, t, body
+
+
 def main():
     args = sys.argv[1:]
+    if args and args[0] in ("--frames", "--payloads"):
+        want = int(args[1]) if args[0] == "--payloads" else None
+        rest = args[2:] if want is not None else args[1:]
+        f = open(rest[0], "rb") if rest else sys.stdin.buffer
+        for typ, flags, conn, t, body in read_records(f):
+            if want is not None:
+                if typ == 16 and conn == want:
+                    sys.stdout.buffer.write(body[20:])
+            elif typ == 16:
+                ms, seq, missing, kind, fl = struct.unpack(">QIIBB", body[:18])
+                print("frame", conn, seq, ms, missing, KINDS.get(kind, kind), fl, len(body) - 20)
+            elif typ == 17:
+                seq, mlen, reason = struct.unpack(">IIH", body[:10])
+                print("badframe", conn, seq, mlen, reason, body[12:].decode())
+        return
     if args and args[0] == "--split":
         with open(args[1], "rb") as f:
             for i, u in enumerate(split_units(f.read())):
