@@ -302,7 +302,7 @@ main(int argc, char *argv[])
 
 	log = xasprintf("%s.log", out);
 	if ((log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		err(1, "%s", log);
+		err(1, "%s: cannot write %s", out, log);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
