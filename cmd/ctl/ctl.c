@@ -48,6 +48,18 @@ on_signal(int sig)
 	ctl_signal = sig;
 }
 
+/* A signal ignored when ctl starts (a background job of a script for
+ * SIGINT) stays ignored, as the shell meant. */
+static void
+catch(int sig, const struct sigaction *sa)
+{
+	struct sigaction old;
+
+	if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+		return;
+	sigaction(sig, sa, NULL);
+}
+
 int
 ctl_sleep(int64_t us)
 {
@@ -372,9 +384,9 @@ main(int argc, char *argv[])
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	catch(SIGINT, &sa);
+	catch(SIGTERM, &sa);
+	catch(SIGHUP, &sa);
 
 	rv = argc > 0 ? one_shot(&o, argc, argv) : interact(&o);
 	if (ctl_signal)

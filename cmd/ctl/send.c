@@ -242,11 +242,14 @@ resolve(const struct ctl_cmd *c, const struct status *st, struct sent *s)
 	for (j = 0; j < c->ntargets; j++) {
 		if (matched[j])
 			continue;
-		if (other[j] != NULL)
-			warnx("%s: connection %llu is %s (%s), which does not take %s",
+		if (other[j] != NULL && other[j]->kind == KIND_ANDROID)
+			warnx("%s: connection %llu is an Android camera; %s is for "
+			    "ESP boards", c->targets[j].text,
+			    (unsigned long long)other[j]->conn, cmd_name(c));
+		else if (other[j] != NULL)
+			warnx("%s: connection %llu is a %s client, not a camera",
 			    c->targets[j].text, (unsigned long long)other[j]->conn,
-			    other[j]->kind == KIND_ANDROID ? "an Android camera" :
-			    "not a camera", other[j]->kind_name, cmd_name(c));
+			    other[j]->kind_name);
 		else
 			warnx("%s: no such camera connected", c->targets[j].text);
 		return EX_CTL_NOCAMERA;
