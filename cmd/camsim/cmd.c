@@ -1,0 +1,113 @@
+/* Reading the commands a server sends to the cameras. The Android app
+ * parses JSON and ignores what it does not know; lejp (part of
+ * libwebsockets) is enough for the handful of fields it looks at. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "camsim.h"
+
+struct parse_state {
+	struct start_cmd *c;
+	char command[32];
+	int objects;		/* top-level value was an object */
+};
+
+static signed char
+cmd_cb(struct lejp_ctx *ctx, char reason)
+{
+	struct parse_state *ps = ctx->user;
+	struct start_cmd *c = ps->c;
+	double v;
+
+	if (reason == LEJPCB_OBJECT_START) {
+		if (ctx->path[0] == '\0')
+			ps->objects = 1;
+		else if (strcmp(ctx->path, "payload") == 0)
+			c->has_payload = 1;
+		return 0;
+	}
+	if (!(reason & LEJP_FLAG_CB_IS_VALUE))
+		return 0;
+	if (strcmp(ctx->path, "command") == 0 && reason == LEJPCB_VAL_STR_END) {
+		snprintf(ps->command, sizeof(ps->command), "%.31s", ctx->buf);
+		return 0;
+	}
+	if (reason != LEJPCB_VAL_NUM_INT && reason != LEJPCB_VAL_NUM_FLOAT)
+		return 0;
+	v = strtod(ctx->buf, NULL);
+	if (strcmp(ctx->path, "payload.fps") == 0)
+		c->fps = v;
+	else if (strcmp(ctx->path, "payload.bitrate") == 0)
+		c->bitrate = v;
+	else if (strcmp(ctx->path, "payload.aspectRatio.width") == 0)
+		c->aspect_w = (int)v;
+	else if (strcmp(ctx->path, "payload.aspectRatio.height") == 0)
+		c->aspect_h = (int)v;
+	return 0;
+}
+
+int
+cmd_parse_json(const char *s, size_t len, struct start_cmd *c)
+{
+	static const char *const paths[] = { "command" };
+	struct parse_state ps;
+	struct lejp_ctx ctx;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->bitrate = -1;
+	memset(&ps, 0, sizeof(ps));
+	ps.c = c;
+	while (len > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n')) {
+		s++;
+		len--;
+	}
+	lejp_construct(&ctx, cmd_cb, &ps, paths, 1);
+	r = lejp_parse(&ctx, (const unsigned char *)s, (int)len);
+	lejp_destruct(&ctx);
+	if (r < 0 || !ps.objects)
+		return -1;
+	c->is_start = strcmp(ps.command, "start_capture") == 0;
+	c->is_stop = strcmp(ps.command, "stop_capture") == 0;
+	return 0;
+}
+
+int
+esp_res_valid(const char *name)
+{
+	static const char *const res[] = {
+		"QQVGA", "QCIF", "HQVGA", "240X240", "QVGA", "CIF", "HVGA", "VGA",
+		"SVGA", "XGA", "HD", "SXGA", "UXGA", "FHD", "P_HD", "P_3MP", "QXGA",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(res) / sizeof(res[0]); i++)
+		if (strcmp(name, res[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* JSON string body (no quotes) of arbitrary bytes, cut to fit outsz;
+ * plain ASCII out. */
+void
+json_escape(char *out, size_t outsz, const char *in, size_t inlen)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < inlen && o + 7 < outsz; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		if (ch == '"' || ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)ch;
+		} else if (ch < 0x20 || ch >= 0x7f) {
+			/* Bytes of a cut UTF-8 sequence would make the reply
+			 * invalid text, so everything outside ASCII goes. */
+			o += (size_t)snprintf(out + o, outsz - o, "\\u%04x", ch);
+		} else {
+			out[o++] = (char)ch;
+		}
+	}
+	out[o] = '\0';
+}

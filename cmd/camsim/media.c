@@ -1,0 +1,219 @@
+/* What the simulated cameras send: an H.264 clip cut into access units (the
+ * way MediaCodec hands them out), or a set of JPEG images. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "camsim.h"
+#include "h264.h"
+
+char media_failed_path[4096];
+
+static int
+slurp(const char *path, unsigned char **out, size_t *outlen)
+{
+	unsigned char *buf = NULL, *nb;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 1 << 16;
+			if ((nb = realloc(buf, cap)) == NULL)
+				goto fail;
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	*out = buf;
+	*outlen = len;
+	return 0;
+fail:
+	n = errno;
+	free(buf);
+	close(fd);
+	errno = (int)n;
+	return -1;
+}
+
+static int
+add_unit(struct media *m, size_t off, size_t len)
+{
+	struct unit *nu;
+
+	if ((m->nunits & (m->nunits - 1)) == 0) {
+		nu = realloc(m->units, (m->nunits ? m->nunits * 2 : 1) * sizeof(*nu));
+		if (nu == NULL)
+			return -1;
+		m->units = nu;
+	}
+	m->units[m->nunits].off = off;
+	m->units[m->nunits].len = len;
+	m->nunits++;
+	if (len > m->max_unit)
+		m->max_unit = len;
+	return 0;
+}
+
+static int
+is_picture(const struct h264_nal *n)
+{
+	return (n->type == NAL_SLICE || n->type == NAL_IDR) && n->len > 1;
+}
+
+/* A picture's first slice has first_mb_in_slice 0: ue(v) 0 is a lone 1 bit. */
+static int
+first_slice(const struct h264_nal *n)
+{
+	return (n->p[1] & 0x80) != 0;
+}
+
+/* Access-unit boundaries per H.264 7.4.1.2.3, as far as a baseline stream
+ * needs: once a picture has been seen, AUD, SPS, PPS, SEI, types 14-18 or
+ * the first slice of another picture start the next unit. */
+int
+media_load_clip(struct media *m, const char *path, const char **why)
+{
+	struct h264_nal nal;
+	size_t pos = 0, au_start = 0;
+	int seen_picture = 0, in_config = 1;
+
+	memset(m, 0, sizeof(*m));
+	if (slurp(path, &m->buf, &m->len) < 0)
+		return -1;
+	while (h264_next_nal(m->buf, m->len, &pos, &nal)) {
+		if (nal.len == 0)
+			continue;
+		if (in_config) {
+			if (nal.type == NAL_SPS || nal.type == NAL_PPS ||
+			    nal.type == NAL_AUD)
+				continue;
+			in_config = 0;
+			m->config_len = au_start = nal.start;
+		}
+		if (seen_picture && (nal.type == NAL_AUD || nal.type == NAL_SPS ||
+		    nal.type == NAL_PPS || nal.type == NAL_SEI ||
+		    (nal.type >= 14 && nal.type <= 18) ||
+		    (is_picture(&nal) && first_slice(&nal)))) {
+			if (add_unit(m, au_start, nal.start - au_start) < 0)
+				return -1;
+			au_start = nal.start;
+			seen_picture = 0;
+		}
+		if (is_picture(&nal))
+			seen_picture = 1;
+	}
+	if (seen_picture && add_unit(m, au_start, m->len - au_start) < 0)
+		return -1;
+	if (m->config_len == 0 || h264_classify(m->buf, m->config_len) != 1) {
+		*why = "no SPS/PPS at the start of the clip";
+		errno = EINVAL;
+		return -2;
+	}
+	if (m->nunits == 0) {
+		*why = "no pictures in the clip";
+		errno = EINVAL;
+		return -2;
+	}
+	if (m->config_len > m->max_unit)
+		m->max_unit = m->config_len;
+	return 0;
+}
+
+static int
+add_jpeg(struct media *m, const char *path, const char **why)
+{
+	unsigned char *img, *nb;
+	size_t len;
+
+	snprintf(media_failed_path, sizeof(media_failed_path), "%s", path);
+	if (slurp(path, &img, &len) < 0)
+		return -1;
+	if (len < 4 || img[0] != 0xff || img[1] != 0xd8 ||
+	    img[len - 2] != 0xff || img[len - 1] != 0xd9) {
+		free(img);
+		*why = "not a JPEG image (FF D8 ... FF D9)";
+		errno = EINVAL;
+		return -2;
+	}
+	if ((nb = realloc(m->buf, m->len + len)) == NULL) {
+		free(img);
+		return -1;
+	}
+	m->buf = nb;
+	memcpy(m->buf + m->len, img, len);
+	free(img);
+	if (add_unit(m, m->len, len) < 0)
+		return -1;
+	m->len += len;
+	return 0;
+}
+
+static int
+jpeg_name(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && ((n > 4 && strcasecmp(d->d_name + n - 4, ".jpg") == 0) ||
+	    (n > 5 && strcasecmp(d->d_name + n - 5, ".jpeg") == 0));
+}
+
+/* Each path is a JPEG file or a folder whose *.jpg files are taken in name
+ * order. On failure the path is left in media_failed_path, and for -2
+ * *why says what is wrong with its content. */
+int
+media_load_jpegs(struct media *m, char **paths, int npaths, const char **why)
+{
+	struct dirent **names;
+	struct stat st;
+	char sub[4096];
+	int i, j, n, r;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < npaths; i++) {
+		snprintf(media_failed_path, sizeof(media_failed_path), "%s", paths[i]);
+		if (stat(paths[i], &st) < 0)
+			return -1;
+		if (!S_ISDIR(st.st_mode)) {
+			if ((r = add_jpeg(m, paths[i], why)) < 0)
+				return r;
+			continue;
+		}
+		if ((n = scandir(paths[i], &names, jpeg_name, alphasort)) < 0)
+			return -1;
+		r = 0;
+		for (j = 0; j < n; j++) {
+			if (r == 0) {
+				snprintf(sub, sizeof(sub), "%s/%s", paths[i], names[j]->d_name);
+				r = add_jpeg(m, sub, why);
+			}
+			free(names[j]);
+		}
+		free(names);
+		if (r < 0)
+			return r;
+	}
+	if (m->nunits == 0) {
+		*why = "no JPEG images";
+		errno = ENOENT;
+		return -2;
+	}
+	return 0;
+}
