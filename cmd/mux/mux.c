@@ -317,6 +317,8 @@ main(int argc, char *argv[])
 		tmp_path[0] = temp_name(out);
 		args[18] = file_url(tmp_path[0]);
 		run_ffmpeg(args, NULL, NULL, out, log, log_fd);
+		free(args[11]);
+		free(args[18]);
 		pl.npart = 1;
 	} else {
 		for (k = 0; k < pl.npart; k++) {
@@ -341,6 +343,8 @@ main(int argc, char *argv[])
 				    "writing %s", in, pl.pic[pt->pic0].seq, pl.part[k - 1].width,
 				    pl.part[k - 1].height, pt->width, pt->height, final[k]);
 			run_ffmpeg(args, &pl, pt, final[k], log, log_fd);
+			free(args[15]);
+			free(args[22]);
 		}
 	}
 	for (k = 0; k < pl.npart; k++) {
@@ -351,9 +355,13 @@ main(int argc, char *argv[])
 		}
 		free(tmp_path[k]);
 		tmp_path[k] = NULL;
+		free(final[k]);
 	}
 	close(log_fd);
 	unlink(log);
+	free(log);
+	free(idx_path);
+	plan_free(&pl);
 	mapfile_close(&m);
 	return 0;
 }
