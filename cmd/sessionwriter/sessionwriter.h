@@ -21,6 +21,7 @@ struct rate {
 	uint64_t bytes[RATE_SLOTS];
 };
 
+
 /* A frame that arrived while its connection had no open session. */
 struct held {
 	struct rec_frame f;		/* f.payload unused: see off */
@@ -73,6 +74,8 @@ struct conn {
 	size_t hold_len, hold_cap;
 
 	struct rate rate;
+	uint64_t rate_since_us;		/* start of the current run of frames */
+	uint64_t rate_last_us;
 	char *last_text, *last_status;
 	uint64_t last_text_us, last_status_us;
 	int have_text, have_status;

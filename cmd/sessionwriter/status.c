@@ -38,6 +38,10 @@ status_rate(struct conn *c, uint64_t t_us, size_t bytes)
 	uint64_t period = t_us / RATE_SLOT_US + 1;
 	size_t i = period % RATE_SLOTS;
 
+	if (c->rate_since_us == 0 || t_us - c->rate_last_us > RATE_WINDOW * RATE_SLOT_US)
+		c->rate_since_us = t_us;
+	c->rate_last_us = t_us;
+
 	if (c->rate.slot[i] != period) {
 		c->rate.slot[i] = period;
 		c->rate.frames[i] = 0;
@@ -50,7 +54,8 @@ status_rate(struct conn *c, uint64_t t_us, size_t bytes)
 static void
 rates(const struct conn *c, double *fps, double *kbps)
 {
-	uint64_t now = newest_t_us / RATE_SLOT_US + 1, frames = 0, bytes = 0;
+	uint64_t now = newest_t_us / RATE_SLOT_US + 1, frames = 0, bytes = 0, span;
+	double secs;
 	size_t i;
 
 	for (i = 0; i < RATE_SLOTS; i++)
@@ -59,8 +64,16 @@ rates(const struct conn *c, double *fps, double *kbps)
 			frames += c->rate.frames[i];
 			bytes += c->rate.bytes[i];
 		}
-	*fps = (double)frames / (RATE_WINDOW * RATE_SLOT_US / 1e6);
-	*kbps = (double)bytes * 8 / 1000 / (RATE_WINDOW * RATE_SLOT_US / 1e6);
+	/* A camera that began less than 3 s ago is measured over what it sent,
+	 * but over at least a second, so one frame is not a rate. */
+	span = newest_t_us - c->rate_since_us;
+	if (span > RATE_WINDOW * RATE_SLOT_US)
+		span = RATE_WINDOW * RATE_SLOT_US;
+	if (span < 1000000)
+		span = 1000000;
+	secs = (double)span / 1e6;
+	*fps = (double)frames / secs;
+	*kbps = (double)bytes * 8 / 1000 / secs;
 }
 
 static const char *

@@ -1,0 +1,331 @@
+#!/usr/bin/env bats
+# sessionwriter: session folders from record streams made by mkrec.py and
+# parsed by the real frameparse, with clips made now by libx264.
+
+bats_require_minimum_version 1.5.0
+load helper
+load sw_helper
+
+setup_file() {
+	load helper
+	load sw_helper
+	cd "$BATS_FILE_TMPDIR"
+	android_clip clip.h264
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	CLIP=$BATS_FILE_TMPDIR/clip.h264
+	NAME=127.0.0.1_50007_20251121_165222
+}
+
+# record DESC-on-stdin: mkrec | frameparse | sessionwriter -d rec -s 0
+record() {
+	mkrec -o in.rec
+	frameparse in.rec 2>fp.err | sessionwriter -d rec -s 0 "$@" > out 2> err
+}
+
+@test "one capture: stream.h264 is the payloads byte for byte, index and session.json agree" {
+	record <<-EOF
+	open 7
+	text 7 {"status":"ready","message":"Client is ready to stream"}
+	caps 7 Pixel 7
+	started 7 Streaming H.264 at 16:9
+	clip 7 $CLIP seq=100 ms=5000 dt=33
+	stopped 7
+	close 7
+	EOF
+	[ -z "$(cat err)" ]
+	[ "$(cat out)" = "closed rec/$NAME" ]
+	s=rec/$NAME
+	cmp "$CLIP" $s/stream.h264
+	head -1 $s/index.tsv | grep -qx "$(printf '#camrec-index 1\tseq\tdevice_ms\tarrival_us\toffset\tsize\tkind')"
+	[ "$(index_lines $s)" -eq 61 ]
+	sed -n 2p $s/index.tsv | grep -qP '^100\t0\t\d+\t0\t37\tconfig$'
+	sed -n 3p $s/index.tsv | grep -qP '^101\t5000\t\d+\t37\t\d+\tkey$'
+	# offsets are cumulative sizes and the last one ends the stream
+	awk -F'\t' 'NR > 1 { if ($4 != off) exit 1; off += $5 } END { if (off != '"$(stat -c %s $s/stream.h264)"') exit 1 }' off=0 $s/index.tsv
+	# the sizes are those of the units sent
+	tail -n +2 $s/index.tsv | cut -f5 | diff - <(mkrec --split "$CLIP" | cut -d' ' -f2)
+	[ "$(jget $s/session.json state)" = closed ]
+	[ "$(jget $s/session.json ended_by)" = capture_stopped ]
+	[ "$(jget $s/session.json started_by)" = capture_started ]
+	[ "$(jget $s/session.json frames)" -eq 60 ]
+	[ "$(jget $s/session.json config_packets)" -eq 1 ]
+	[ "$(jget $s/session.json bytes)" -eq "$(stat -c %s "$CLIP")" ]
+	[ "$(jget $s/session.json first_device_ms)" -eq 5000 ]
+	[ "$(jget $s/session.json last_device_ms)" -eq $((5000 + 59 * 33)) ]
+	[ "$(jget $s/session.json gaps)" -eq 0 ]
+	[ "$(jget $s/session.json config_injected)" = False ]
+	[ "$(jget $s/session.json device_model)" = "Pixel 7" ]
+	[ "$(jget $s/session.json capture_message)" = "Streaming H.264 at 16:9" ]
+	[ "$(jget $s/session.json connection)" -eq 7 ]
+	[ "$(jget $s/session.json path)" = /android-cam ]
+	[[ "$(jget $s/session.json started)" == 2025-11-21T16:52:22.*+00:00 ]]
+	[ "$(decoded_frames $s/stream.h264)" -eq 60 ]
+	[ ! -e $s/.session.json.tmp ]
+}
+
+@test "config and frames that race ahead of capture_started land in the session" {
+	record <<-EOF
+	open 7
+	clip 7 $CLIP count=8
+	started 7
+	clip 7 $CLIP from=8
+	close 7
+	EOF
+	s=$(only_session rec)
+	cmp "$CLIP" $s/stream.h264
+	[ "$(jget $s/session.json config_injected)" = False ]
+	[ "$(jget $s/session.json ended_by)" = close ]
+}
+
+@test "frames held for longer than 2 s before capture_started are dropped as stale" {
+	record <<-EOF
+	open 7
+	clip 7 $CLIP count=4
+	at 9000000
+	started 7
+	clip 7 $CLIP from=4
+	close 7
+	EOF
+	s=$(only_session rec)
+	# the remembered config is put back at the head, the stale pictures are not
+	{ mkrec --cat "$CLIP" 0 1; mkrec --cat "$CLIP" 4; } | cmp - $s/stream.h264
+	[ "$(jget $s/session.json config_injected)" = True ]
+	# pictures up to the next key frame lack their references; those after it decode
+	[ "$(decoded_frames $s/stream.h264)" -ge 30 ]
+}
+
+@test "frames trickling in after capture_stopped create no session" {
+	record <<-EOF
+	open 7
+	started 7
+	clip 7 $CLIP count=20
+	stopped 7
+	clip 7 $CLIP from=20 count=10
+	at 20000000
+	clip 7 $CLIP from=30
+	close 7
+	EOF
+	[ "$(cat out)" = "closed rec/$NAME" ]
+	s=$(only_session rec)
+	mkrec --cat "$CLIP" 0 20 | cmp - $s/stream.h264
+	[ "$(jget $s/session.json ended_by)" = capture_stopped ]
+}
+
+@test "capture_started twice: two sessions, the second gets the remembered config" {
+	record <<-EOF
+	open 7
+	started 7
+	clip 7 $CLIP count=31 every=10000
+	started 7 second
+	clip 7 $CLIP from=31
+	close 7
+	EOF
+	printf 'closed rec/%s\nclosed rec/%s_2\n' $NAME $NAME | diff -u - out
+	mkrec --cat "$CLIP" 0 31 | cmp - rec/$NAME/stream.h264
+	{ mkrec --cat "$CLIP" 0 1; mkrec --cat "$CLIP" 31; } | cmp - rec/${NAME}_2/stream.h264
+	[ "$(jget rec/$NAME/session.json ended_by)" = capture_started ]
+	[ "$(jget rec/$NAME/session.json config_injected)" = False ]
+	[ "$(jget rec/${NAME}_2/session.json config_injected)" = True ]
+	[ "$(jget rec/${NAME}_2/session.json capture_message)" = second ]
+	[ "$(jget rec/${NAME}_2/session.json frames)" -eq 30 ]
+	[ "$(jget rec/${NAME}_2/session.json config_packets)" -eq 1 ]
+	# the injected config keeps its own seq and device time 0
+	sed -n 2p rec/${NAME}_2/index.tsv | grep -qP '^1\t0\t\d+\t0\t37\tconfig$'
+	[ "$(decoded_frames rec/${NAME}_2/stream.h264)" -eq 30 ]
+}
+
+@test "a phone that vanishes: CLOSE without a close frame, or no CLOSE at all" {
+	record <<-EOF
+	open 7
+	open 8
+	started 7
+	started 8
+	clip 7 $CLIP count=10
+	clip 8 $CLIP count=10
+	close 7 1006 0
+	EOF
+	[ "$(jget rec/$NAME/session.json ended_by)" = close ]
+	[ "$(jget rec/127.0.0.1_50008_20251121_165222/session.json ended_by)" = end_of_input ]
+	[ "$(jget rec/127.0.0.1_50008_20251121_165222/session.json state)" = closed ]
+	[ "$(wc -l < out)" -eq 2 ]
+}
+
+@test "two cameras at once, interleaved, each gets its own exact stream" {
+	record <<-EOF
+	open 1 port=40001
+	open 2 port=40002 addr=::1
+	caps 1 Cam One
+	started 1
+	started 2
+	clip 1 $CLIP count=20
+	clip 2 $CLIP count=25
+	clip 1 $CLIP from=20
+	clip 2 $CLIP from=25
+	close 2
+	close 1
+	EOF
+	cmp "$CLIP" rec/127.0.0.1_40001_20251121_165222/stream.h264
+	cmp "$CLIP" rec/--1_40002_20251121_165222/stream.h264
+	[ "$(jget rec/--1_40002_20251121_165222/session.json device_model)" = None ]
+	[ "$(jget rec/127.0.0.1_40001_20251121_165222/session.json device_model)" = "Cam One" ]
+	printf 'closed rec/--1_40002_20251121_165222\nclosed rec/127.0.0.1_40001_20251121_165222\n' | diff -u - out
+}
+
+@test "gaps and malformed frames are counted, good frames all recorded" {
+	record <<-EOF
+	open 7
+	started 7
+	clip 7 $CLIP count=10
+	badlen 7 11 5000 20
+	raw 7 00
+	clip 7 $CLIP from=10 skip=14,15,16
+	close 7
+	EOF
+	s=$(only_session rec)
+	{ mkrec --cat "$CLIP" 0 14; mkrec --cat "$CLIP" 17; } | cmp - $s/stream.h264
+	[ "$(jget $s/session.json bad_frames)" -eq 2 ]
+	[ "$(jget $s/session.json gaps)" -eq 1 ]
+	[ "$(jget $s/session.json missing_frames)" -eq 3 ]
+	[ "$(jget $s/session.json frames)" -eq 57 ]
+	grep -q '^frameparse: conn 7 seq 11: length field 5000' fp.err
+}
+
+@test "replaying a saved stream gives identical folders" {
+	record <<-EOF
+	open 1
+	open 2 addr=fe80::1%eth0
+	caps 2 Pixel 7
+	started 1
+	clip 2 $CLIP count=5
+	started 2
+	clip 1 $CLIP count=31
+	started 1
+	clip 1 $CLIP from=31
+	clip 2 $CLIP from=5
+	stopped 2
+	close 1
+	EOF
+	mv rec first
+	frameparse in.rec 2>/dev/null | sessionwriter -d again -s 1 > out2
+	diff -r first again
+	sed 's|^closed rec/|closed again/|' out | diff - out2
+	[ "$(ls again | wc -l)" -eq 3 ]
+}
+
+@test "an existing folder is never overwritten: the next suffix is used" {
+	mkdir -p rec/$NAME rec/${NAME}_2
+	echo keep > rec/$NAME/stream.h264
+	record <<-EOF
+	open 7
+	started 7
+	clip 7 $CLIP count=3
+	close 7
+	EOF
+	[ "$(cat rec/$NAME/stream.h264)" = keep ]
+	[ "$(cat out)" = "closed rec/${NAME}_3" ]
+	mkrec --cat "$CLIP" 0 3 | cmp - rec/${NAME}_3/stream.h264
+}
+
+@test "client text never reaches a path: hostile device model and messages" {
+	sed "s|CLIPFILE|$CLIP|" > desc <<-'EOF'
+	open 7 path=/../../etc
+	caps 7 ../../$(touch pwned);`touch pwned2`|rm -rf / "x"
+	text 7 not json at all
+	text 7 {"status":"capture_started","message":"../../x; $(touch pwned3)","extra":[1,2]}
+	clip 7 CLIPFILE count=5
+	close 7
+	EOF
+	record < desc
+	[ -z "$(cat err)" ]
+	[ "$(cat out)" = "closed rec/$NAME" ]
+	s=rec/$NAME
+	[ "$(jget $s/session.json device_model)" = '../../$(touch pwned);`touch pwned2`|rm -rf / "x"' ]
+	[ "$(jget $s/session.json capture_message)" = '../../x; $(touch pwned3)' ]
+	[ "$(jget $s/session.json path)" = /../../etc ]
+	find . -name 'pwned*' | grep -c . | grep -qx 0
+	find rec -mindepth 1 | sort | diff - <(printf '%s\n' rec/$NAME rec/$NAME/index.tsv rec/$NAME/session.json rec/$NAME/stream.h264)
+}
+
+@test "frames with no capture_started at all start a session after 3 s" {
+	record <<-EOF
+	open 7
+	clip 7 $CLIP count=20
+	at 5000000
+	clip 7 $CLIP count=61 every=66666
+	close 7
+	EOF
+	s=$(only_session rec)
+	[ "$(jget $s/session.json started_by)" = frames ]
+	[ "$(jget $s/session.json capture_message)" = None ]
+	cmp "$CLIP" $s/stream.h264
+	[[ "$s" == rec/127.0.0.1_50007_20251121_165226 ]]
+}
+
+@test "status file: cameras, recording flag, session, rates, last text" {
+	cat > desc <<-EOF
+	open 7
+	open 9 path=/esp
+	caps 7 Pixel 7
+	started 7
+	clip 7 $CLIP count=61
+	pause 3
+	close 7
+	EOF
+	(mkrec desc | frameparse | sessionwriter -d rec -s 0 --status st.json > out) &
+	pid=$!
+	wait_for "grep -q '\"recording\":true' $BATS_TEST_TMPDIR/st.json && grep -q '\"fps\":[1-9]' $BATS_TEST_TMPDIR/st.json" 10
+	$PY - st.json "$NAME" <<-'PY'
+	import json, sys
+	st = json.load(open(sys.argv[1]))
+	assert st["format"] == "camrec-status 1", st
+	cams = {c["conn"]: c for c in st["cameras"]}
+	c = cams[7]
+	assert c["recording"] is True and c["session"] == "rec/" + sys.argv[2], c
+	assert c["kind"] == "android" and c["device_model"] == "Pixel 7", c
+	assert c["last_status"] == "capture_started" and c["last_status_us"] > 0, c
+	assert json.loads(c["last_text"])["status"] == "capture_started", c
+	assert 15 < c["fps"] < 35 and c["kbps"] > 50, c
+	assert cams[9]["kind"] == "esp" and cams[9]["recording"] is False, cams[9]
+	assert st["t_us"] >= c["last_text_us"]
+	PY
+	wait $pid
+	[ "$(cat out)" = "closed rec/$NAME" ]
+	! grep -q '"recording":true' st.json
+}
+
+@test "an unreadable stream ends open sessions properly, then exit 3" {
+	mkrec -o in.rec <<-EOF
+	open 7
+	started 7
+	clip 7 $CLIP count=10
+	trunc 50
+	EOF
+	run --separate-stderr sessionwriter -d rec -s 0 in.rec
+	[ "$status" -eq 3 ]
+	[[ "$stderr" =~ ^sessionwriter:\ in.rec:\ offset\ [0-9]+:\ truncated\ record\ body$ ]]
+	[ "$output" = "closed rec/$NAME" ]
+	[ "$(jget rec/$NAME/session.json ended_by)" = end_of_input ]
+	run --separate-stderr sessionwriter -d rec2 /dev/null
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "sessionwriter: /dev/null: empty input, no stream header" ]
+}
+
+@test "usage: --help, --version, bad options" {
+	run sessionwriter --help
+	[ "$status" -eq 0 ]
+	[ "$output" = "usage: sessionwriter [-d dir] [-s seconds] [--status file] [file]" ]
+	run sessionwriter --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "sessionwriter (camrec) "* ]]
+	run --separate-stderr sessionwriter -s abc
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "sessionwriter: -s abc: not a number of seconds 0-86400" ]
+	run --separate-stderr sessionwriter -q
+	[ "$status" -eq 2 ]
+	run --separate-stderr sessionwriter -d /nonexistent/a/b /dev/null
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "sessionwriter: /nonexistent/a/b: No such file or directory" ]
+}
