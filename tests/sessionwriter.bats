@@ -329,3 +329,42 @@ record() {
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "sessionwriter: /nonexistent/a/b: No such file or directory" ]
 }
+
+@test "a full disk fails that session cleanly: message, failed line, nothing damaged" {
+	unshare -m true 2>/dev/null || skip "unshare -m not permitted"
+	{
+		echo "open 7"
+		echo "open 8 port=50008"
+		echo "started 7"
+		for i in $(seq 0 29); do echo "clip 7 $CLIP seq=$((i * 100 + 1)) from=1"; done
+		echo "started 7 again"
+		echo "clip 7 $CLIP count=3"
+		echo "close 7"
+		echo "started 8"
+		echo "close 8"
+	} | mkrec -o in.rec
+	mkdir tm copy
+	unshare -m sh -c 'mount -t tmpfs -o size=2m tmpfs tm || exit 99
+		frameparse in.rec | sessionwriter -d tm/rec -s 1 > out 2> err
+		echo $? > rc
+		cp -a tm/rec copy/' || skip "cannot mount a tmpfs here"
+	[ "$(cat rc)" -eq 1 ]
+	grep -qx "sessionwriter: tm/rec/$NAME: stream.h264: No space left on device" err
+	[ "$(head -1 out)" = "failed tm/rec/$NAME" ]
+	s=copy/rec/$NAME
+	# best effort: session.json says failed, or still recording if even that had no room
+	state=$(jget $s/session.json state)
+	[ "$state" = failed ] || [ "$state" = recording ]
+	if [ "$state" = failed ]; then
+		[ "$(jget $s/session.json ended_by)" = write_error ]
+		[[ "$(jget $s/session.json error)" == *"No space left on device" ]]
+	fi
+	# the index never points past the stream, and the bytes it names are the clip's
+	end=$(tail -1 $s/index.tsv | awk -F'\t' '{print $4 + $5}')
+	[ "$end" -le "$(stat -c %s $s/stream.h264)" ]
+	[ "$(index_lines $s)" -gt 100 ]
+	mkrec --cat "$CLIP" 1 1 > unit1
+	head -c "$(stat -c %s unit1)" $s/stream.h264 | cmp - unit1
+	# the process went on to the end of the stream
+	[ "$(wc -l < out)" -ge 2 ]
+}

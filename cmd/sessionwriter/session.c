@@ -330,6 +330,8 @@ session_open(struct conn *c, uint64_t t_us, const char *started_by,
 	return 0;
 fail:
 	/* What was created stays: nothing is ever removed or truncated. */
+	if (s->dir != NULL)
+		print_line("failed", s->dir);
 	write_failed = 1;
 	c->discard = 1;
 	session_free(s);
