@@ -9,6 +9,8 @@ Steps run in order:
   b:HEX           send a binary message given in hex
   bf:FILE         send the contents of FILE as a binary message
   rand:N          send N random bytes as a binary message (sha256 on stderr)
+  randx:COUNT:N   send COUNT such messages (one line on stderr: total, sha256
+                  of all of them concatenated)
   sleep:SECS      wait
   recv:N          wait for N messages and print them
   recvall         print messages until the server closes the connection
@@ -84,6 +86,15 @@ async def run(args):
                 print("sent", len(data), hashlib.sha256(data).hexdigest(),
                       file=sys.stderr, flush=True)
                 await send(ws, data, args.frag)
+            elif kind == "randx":
+                count, _, size = arg.partition(":")
+                h, total = hashlib.sha256(), 0
+                for _ in range(int(count)):
+                    data = os.urandom(int(size))
+                    h.update(data)
+                    total += len(data)
+                    await send(ws, data, args.frag)
+                print("sent", total, h.hexdigest(), file=sys.stderr, flush=True)
             elif kind == "sleep":
                 await asyncio.sleep(float(arg))
             elif kind == "recv":
