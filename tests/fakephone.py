@@ -11,9 +11,10 @@ With --esp it is an ESP32 board: plain-text commands, answered "ACK: ...",
 "STATUS: ..." or "ERROR: ...".
 --answer error answers every command with an error; none never answers.
 
-Printed on stdout, flushed line by line: "open" once connected, "text MSG"
-or "binary LEN" per message received, "closed CODE" at the end. Exits when
-the server closes the connection or after SECS (default 30) in all.
+Printed on stdout, flushed line by line: "open PORT" once connected (PORT
+is the local port, as the server sees it), "text MSG" or "binary LEN" per
+message received, "closed CODE" at the end. Exits when the server closes
+the connection or after SECS (default 30) in all.
 """
 import argparse
 import asyncio
@@ -69,7 +70,7 @@ async def run(args):
             await ws.send(json.dumps({"type": "capabilities",
                                       "deviceModel": args.model, "sdkInt": 34,
                                       "resolutions": []}))
-        say("open")
+        say("open", ws.local_address[1])
         try:
             async for msg in ws:
                 if isinstance(msg, bytes):

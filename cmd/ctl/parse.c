@@ -240,16 +240,16 @@ parse_esp(char **w, int nw, struct ctl_cmd *c, char *err, size_t errlen)
 			    "\"%s\"", w[0], w[1]);
 		return 0;
 	}
-	if (i < nw && !isdigit((unsigned char)w[i][0])) {
-		if ((c->esp_res = esp_size(w[i])) == NULL) {
-			for (k = 0; k < NSIZES; k++) {
-				strcat(sizes, " ");
-				strcat(sizes, esp_sizes[k]);
-			}
-			return fail(err, errlen, "bad ESP frame size \"%s\": expected "
-			    "one of%s", w[i], sizes);
-		}
+	/* 240X240 starts with a digit: a size is whatever is in the list. */
+	if (i < nw && (c->esp_res = esp_size(w[i])) != NULL)
 		i++;
+	else if (i < nw && !isdigit((unsigned char)w[i][0])) {
+		for (k = 0; k < NSIZES; k++) {
+			strcat(sizes, " ");
+			strcat(sizes, esp_sizes[k]);
+		}
+		return fail(err, errlen, "bad ESP frame size \"%s\": expected one "
+		    "of%s", w[i], sizes);
 	}
 	if (i < nw) {
 		if (parse_uint(w[i], 1, QUALITY_MAX, &c->esp_quality) < 0)
