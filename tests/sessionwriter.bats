@@ -17,6 +17,33 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 	CLIP=$BATS_FILE_TMPDIR/clip.h264
 	NAME=127.0.0.1_50007_20251121_165222
+	PIDS=()
+}
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+}
+
+# The live pipeline on a free port: wsrecv > fifo, frameparse | sessionwriter,
+# the traffic kept in traffic.rec. WPID, SPID: the ends to signal and wait for.
+start_pipeline() {
+	PORT=$(free_port)
+	mkfifo w.fifo
+	wsrecv -p "$PORT" > w.fifo 2> ws.err &
+	WPID=$!
+	PIDS+=("$WPID")
+	tee traffic.rec < w.fifo | frameparse 2> fp.err | sessionwriter -d rec "$@" > out 2> sw.err &
+	SPID=$!
+	PIDS+=("$SPID")
+	wait_port "$PORT"
+	URL=ws://127.0.0.1:$PORT/android-cam
+}
+
+camera() {
+	timeout 30 $PY "$REPO/tests/androidcam.py" "$@"
 }
 
 # record DESC-on-stdin: mkrec | frameparse | sessionwriter -d rec -s 0
@@ -367,4 +394,53 @@ record() {
 	head -c "$(stat -c %s unit1)" $s/stream.h264 | cmp - unit1
 	# the process went on to the end of the stream
 	[ "$(wc -l < out)" -ge 2 ]
+}
+
+@test "end to end: two phones through wsrecv, status racing frames, replay identical" {
+	start_pipeline
+	camera --race 4 --model "Pixel 7" "$URL" "$CLIP" > cam1.out &
+	c1=$!
+	camera --model "Galaxy S23" --end vanish "$URL" "$CLIP" > cam2.out
+	wait $c1
+	wait_for "[ \$(wc -l < $BATS_TEST_TMPDIR/out) -eq 2 ]" 15
+	kill -TERM "$WPID"
+	wait "$WPID"
+	wait "$SPID"
+	[ -z "$(cat sw.err fp.err)" ]
+	[ "$(ls rec | wc -l)" -eq 2 ]
+	for s in rec/*; do
+		[[ "$s" =~ ^rec/127\.0\.0\.1_[0-9]+_[0-9]{8}_[0-9]{6}$ ]]
+		cmp "$CLIP" $s/stream.h264
+		[ "$(jget $s/session.json state)" = closed ]
+		[ "$(jget $s/session.json frames)" -eq 60 ]
+		[ "$(jget $s/session.json config_injected)" = False ]
+		[ "$(decoded_frames $s/stream.h264)" -eq 60 ]
+		case $(jget $s/session.json device_model) in
+		"Pixel 7") [ "$(jget $s/session.json ended_by)" = capture_stopped ] ;;
+		"Galaxy S23") [ "$(jget $s/session.json ended_by)" = close ] ;;
+		*) false ;;
+		esac
+	done
+	grep -c '^closed rec/' out | grep -qx 2
+	frameparse traffic.rec | sessionwriter -d again -s 0 > out2
+	diff -r rec again
+}
+
+@test "end to end: SIGTERM to wsrecv mid-recording ends with closed sessions" {
+	start_pipeline -s 1
+	camera --fps 10 --end wait "$URL" "$CLIP" > cam.out &
+	PIDS+=($!)
+	wait_for "[ \$(tail -n +2 $BATS_TEST_TMPDIR/rec/*/index.tsv 2>/dev/null | wc -l) -ge 10 ]" 15
+	kill -TERM "$WPID"
+	wait "$WPID"
+	wait "$SPID"
+	s=$(only_session rec)
+	[ "$(cat out)" = "closed $s" ]
+	[ "$(jget $s/session.json state)" = closed ]
+	ended=$(jget $s/session.json ended_by)
+	[ "$ended" = close ] || [ "$ended" = end_of_input ]
+	n=$(index_lines $s)
+	[ "$n" -ge 10 ] && [ "$n" -lt 61 ]
+	mkrec --cat "$CLIP" 0 "$n" | cmp - $s/stream.h264
+	[ "$(decoded_frames $s/stream.h264)" -eq $((n - 1)) ]
 }
