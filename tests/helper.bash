@@ -35,12 +35,18 @@ wait_for() {
 }
 
 # make_clip FILE [ffmpeg x264 options...]: a short H.264 Annex-B clip made
-# now with libx264 (default: 2 s of 320x240 at 30 fps, baseline, key frame
-# every 30 frames, SPS/PPS only once like an Android encoder).
+# now with libx264. With options, exactly what x264 writes with them. Without,
+# an Android-like clip: 2 s of 320x240 at 30 fps, baseline, a key frame every
+# 30 frames, SPS/PPS only once at the start (as many phone encoders do).
 make_clip() {
 	local out=$1
 	shift
-	[ $# -gt 0 ] || set -- -profile:v baseline -g 30 -x264-params repeat-headers=0
-	ffmpeg -nostdin -loglevel error -y -f lavfi -i testsrc2=size=320x240:rate=30:duration=2 \
-		-pix_fmt yuv420p -c:v libx264 "$@" -f h264 "$out"
+	if [ $# -gt 0 ]; then
+		ffmpeg -nostdin -loglevel error -y -f lavfi -i testsrc2=size=320x240:rate=30:duration=2 \
+			-pix_fmt yuv420p -c:v libx264 "$@" -f h264 "$out"
+		return
+	fi
+	make_clip "$out.raw" -profile:v baseline -g 30 &&
+		$PY "$REPO/tests/mkrec.py" --headers-once "$out.raw" >"$out" &&
+		rm -f "$out.raw"
 }
