@@ -413,9 +413,10 @@ text 4 $STOP" ]
 	wait_for "grep -q 'stop in' '$T/out'" 5
 	kill -TERM "$pid"
 	t0=$(date +%s%N)
-	run wait "$pid"
+	rc=0
+	wait "$pid" || rc=$?
 	t1=$(date +%s%N)
-	[ "$status" -eq 143 ]
+	[ "$rc" -eq 143 ]
 	[ $(((t1 - t0) / 1000000)) -lt 2000 ]
 	diff -u - <(drain) <<EOF
 text 3 $START

@@ -267,6 +267,10 @@ interact(const struct ctl_opts *o)
 			*nl = '\0';
 			if (skipping)
 				skipping = 0;
+			else if (strlen(p) != (size_t)(nl - p)) {
+				warnx("line with a NUL byte; skipped");
+				rv = EX_CTL_USAGE;
+			}
 			else if ((r = do_line(o, p)) == QUIT)
 				goto done;
 			else if (r != 0)

@@ -21,6 +21,7 @@ enum {
 };
 
 #define CTL_MAX_TARGETS 32
+#define CTL_MAX_CAMERAS 1024	/* per command */
 #define CTL_ANDROID_PATH "/android-cam"
 #define CTL_ESP_PATH "/esp"
 
@@ -122,8 +123,8 @@ struct sent {
 	int written;		/* the FIFO lines went out */
 	int with_status;	/* addressed by the status file */
 	size_t n;
-	uint64_t ids[256];
-	enum cam_kind kinds[256];
+	uint64_t ids[CTL_MAX_CAMERAS];
+	enum cam_kind kinds[CTL_MAX_CAMERAS];
 	int64_t sent_us;
 };
 
