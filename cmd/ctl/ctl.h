@@ -135,6 +135,12 @@ int cmd_send(const struct ctl_opts *o, const struct ctl_cmd *c, struct sent *out
 int cmd_send_stop(const struct ctl_opts *o, const struct ctl_cmd *stop,
     const struct sent *prev);
 int64_t mono_us(void);
+
+/* feedback.c */
+/* Report which cameras in *s answered; first is the status the command
+ * was addressed from. Returns an exit status. */
+int feedback(const struct ctl_opts *o, const struct ctl_cmd *c,
+    const struct sent *s, const struct status *first);
 /* ctl.c */
 /* Set by the signal handler; waits give up when it is set. */
 extern volatile sig_atomic_t ctl_signal;
