@@ -145,8 +145,7 @@ cam_start(struct cam *c, double fps, unsigned bitrate, unsigned aw, unsigned ah)
 		    aw ? aw : 4, aw ? ah : 3, bitrate, fpsdesc);
 	vlog(c, "capture started at %g fps", c->fps);
 	if (!cf->fast)
-		lws_sul_schedule(sim.ctx, 0, &c->sul_frame, frame_tick,
-		    c->early_left > 0 ? (lws_usec_t)(1e6 / c->fps) : 1);
+		lws_sul_schedule(sim.ctx, 0, &c->sul_frame, frame_tick, 1);
 	want_write(c);
 }
 
@@ -201,6 +200,11 @@ reset_socket(struct cam *c)
 void
 cam_vanish_now(struct cam *c)
 {
+	if (c->wsi != NULL && c->state == CAM_VANISHED && sim.stopping) {
+		/* Silent until now; at exit it must still leave no close frame. */
+		reset_socket(c);
+		return;
+	}
 	if (c->wsi == NULL || c->state == CAM_DONE || c->state == CAM_VANISHED)
 		return;
 	if (c->state == CAM_STREAMING)
@@ -445,7 +449,7 @@ writeable(struct cam *c)
 
 	if (c->state == CAM_VANISHED)
 		return 0;
-	if (c->ntexts > 0 && c->early_left == 0 && !c->config_pending) {
+	if (c->ntexts > 0) {
 		len = strlen(c->texts[0]);
 		memcpy(sim.scratch + LWS_PRE, c->texts[0], len);
 		free(c->texts[0]);

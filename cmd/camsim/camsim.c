@@ -21,7 +21,7 @@
 
 struct sim sim;
 static volatile sig_atomic_t got_signal;
-static lws_sorted_usec_list_t sul_tick;
+static lws_sorted_usec_list_t sul_wake;
 static lws_usec_t stop_deadline;
 static int loop_done;
 
@@ -59,15 +59,22 @@ begin_stop(void)
 	}
 }
 
-/* Checks that belong to no single connection: signals, time bounds, and
- * whether every camera is finished. */
+/* Only wakes the loop: a signal that lands just before poll() would
+ * otherwise wait for the next network event. */
 static void
-tick(lws_sorted_usec_list_t *sul)
+wake(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+}
+
+/* Checks that belong to no single connection, run after every pass of the
+ * event loop: signals, time bounds, and whether every camera is finished. */
+static void
+housekeeping(void)
 {
 	lws_usec_t now = lws_now_usecs();
 	int k, live = 0;
 
-	(void)sul;
 	if (got_signal > 1 || (sim.stopping && now > stop_deadline)) {
 		loop_done = 1;
 		return;
@@ -85,11 +92,10 @@ tick(lws_sorted_usec_list_t *sul)
 		if (c->state != CAM_DONE)
 			live++;
 	}
-	if (live == 0) {
+	if (live == 0)
 		loop_done = 1;
-		return;
-	}
-	lws_sul_schedule(sim.ctx, 0, &sul_tick, tick, 50 * LWS_US_PER_MS);
+	else
+		lws_sul_schedule(sim.ctx, 0, &sul_wake, wake, 50 * LWS_US_PER_MS);
 }
 
 static void
@@ -365,10 +371,12 @@ main(int argc, char *argv[])
 
 	for (k = 0; k < cf->ncams; k++)
 		cam_connect(&sim.cams[k]);
-	lws_sul_schedule(sim.ctx, 0, &sul_tick, tick, 50 * LWS_US_PER_MS);
-	while (!loop_done)
+	housekeeping();
+	while (!loop_done) {
 		if (lws_service(sim.ctx, 0) < 0)
 			break;
+		housekeeping();
+	}
 	if (sim.last_end_us == 0 || sim.last_end_us < sim.first_start_us)
 		sim.last_end_us = lws_now_usecs();
 	lws_context_destroy(sim.ctx);

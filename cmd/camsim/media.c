@@ -12,6 +12,7 @@
 
 #include "camsim.h"
 #include "h264.h"
+#include "rec.h"
 
 char media_failed_path[4096];
 
@@ -73,60 +74,42 @@ add_unit(struct media *m, size_t off, size_t len)
 }
 
 static int
-is_picture(const struct h264_nal *n)
+au_found(const struct h264_au *au, void *arg)
 {
-	return (n->type == NAL_SLICE || n->type == NAL_IDR) && n->len > 1;
+	struct media *m = arg;
+	size_t start = au->start < m->config_len ? m->config_len : au->start;
+
+	/* The config packet already carries the start of the first unit. */
+	if (au->end <= start)
+		return 0;
+	return add_unit(m, start, au->end - start) < 0 ? -1 : 0;
 }
 
-/* A picture's first slice has first_mb_in_slice 0: ue(v) 0 is a lone 1 bit. */
-static int
-first_slice(const struct h264_nal *n)
-{
-	return (n->p[1] & 0x80) != 0;
-}
-
-/* Access-unit boundaries per H.264 7.4.1.2.3, as far as a baseline stream
- * needs: once a picture has been seen, AUD, SPS, PPS, SEI, types 14-18 or
- * the first slice of another picture start the next unit. */
+/* The leading SPS/PPS become the config packet, as MediaCodec hands them
+ * out; the rest is cut into access units by h264_au_scan, so config plus
+ * units give back the clip byte for byte. */
 int
 media_load_clip(struct media *m, const char *path, const char **why)
 {
 	struct h264_nal nal;
-	size_t pos = 0, au_start = 0;
-	int seen_picture = 0, in_config = 1;
+	size_t pos = 0;
 
 	memset(m, 0, sizeof(*m));
 	if (slurp(path, &m->buf, &m->len) < 0)
 		return -1;
-	while (h264_next_nal(m->buf, m->len, &pos, &nal)) {
-		if (nal.len == 0)
-			continue;
-		if (in_config) {
-			if (nal.type == NAL_SPS || nal.type == NAL_PPS ||
-			    nal.type == NAL_AUD)
-				continue;
-			in_config = 0;
-			m->config_len = au_start = nal.start;
+	while (h264_next_nal(m->buf, m->len, &pos, &nal))
+		if (nal.len > 0 && nal.type != NAL_SPS && nal.type != NAL_PPS &&
+		    nal.type != NAL_AUD) {
+			m->config_len = nal.start;
+			break;
 		}
-		if (seen_picture && (nal.type == NAL_AUD || nal.type == NAL_SPS ||
-		    nal.type == NAL_PPS || nal.type == NAL_SEI ||
-		    (nal.type >= 14 && nal.type <= 18) ||
-		    (is_picture(&nal) && first_slice(&nal)))) {
-			if (add_unit(m, au_start, nal.start - au_start) < 0)
-				return -1;
-			au_start = nal.start;
-			seen_picture = 0;
-		}
-		if (is_picture(&nal))
-			seen_picture = 1;
-	}
-	if (seen_picture && add_unit(m, au_start, m->len - au_start) < 0)
-		return -1;
-	if (m->config_len == 0 || h264_classify(m->buf, m->config_len) != 1) {
+	if (m->config_len == 0 || h264_classify(m->buf, m->config_len) != FRAME_CONFIG) {
 		*why = "no SPS/PPS at the start of the clip";
 		errno = EINVAL;
 		return -2;
 	}
+	if (h264_au_scan(m->buf, m->len, au_found, m) != 0)
+		return -1;
 	if (m->nunits == 0) {
 		*why = "no pictures in the clip";
 		errno = EINVAL;
