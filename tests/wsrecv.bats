@@ -221,6 +221,7 @@ wait_opens() {
 @test "an idle but live peer is pinged and kept; a silent one is closed" {
 	start_wsrecv -i 2
 	client "$URL/live-one" sleep:4 t:still-here close > live.out & LIVE=$!; PIDS+=($LIVE)
+	wait_opens 1
 	client --pid stopped.pid "$URL/stopped" t:hi recvall > stopped.out & PIDS+=($!)
 	wait_for "[ -s stopped.pid ]"
 	wait_for "recdump out.rec | grep -q 'text \"hi\"'"
@@ -232,6 +233,7 @@ wait_opens() {
 	kill -CONT "$SPID"
 	stop_wsrecv
 	run -0 dump
+	echo "$output"; cat live.out
 	[[ $output == *'conn=2 close code=1001 clean=0 by_server=1 reason="idle timeout"'* ]]
 	[[ $output == *'conn=1 text "still-here"'* ]]
 	[[ $output == *'conn=1 close code=1000 clean=1 by_server=0 reason=""'* ]]

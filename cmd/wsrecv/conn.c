@@ -219,14 +219,15 @@ conn_idle(struct conn *c)
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-/* Once a second: ping the peers not heard from in a third of the idle
- * timeout (a pong counts as hearing from them), close the silent ones.
- * A connection wsrecv is not reading (stdout backpressure) is exempt. */
+/* Ping the peers not heard from in a third of the idle timeout (a pong
+ * counts as hearing from them) and close the silent ones. Runs often
+ * enough that a live peer has two chances to answer before its time is
+ * up. A connection wsrecv is not reading (stdout backpressure) is exempt. */
 void
 conn_sweep(lws_sorted_usec_list_t *sul)
 {
 	int64_t now = now_us(), limit = (int64_t)W.idle_s * 1000000;
-	int64_t ping_every = limit / 3 > 1000000 ? limit / 3 : 1000000;
+	int64_t ping_every = limit / 3, period = limit / 8;
 	struct conn *c;
 
 	for (c = W.conns; c != NULL; c = c->next) {
@@ -241,7 +242,9 @@ conn_sweep(lws_sorted_usec_list_t *sul)
 			lws_callback_on_writable(c->wsi);
 		}
 	}
-	lws_sul_schedule(W.ctx, 0, sul, conn_sweep, LWS_US_PER_SEC);
+	if (period > 1000000)
+		period = 1000000;
+	lws_sul_schedule(W.ctx, 0, sul, conn_sweep, period);
 }
 
 struct conn *
