@@ -187,8 +187,16 @@ open("hostile.h264", "wb").write(out)'
 	[ "$stderr" = "h264info: .: Is a directory" ]
 }
 
-@test "the test clip helper's default makes a stream without SPS: exit 3" {
-	make_clip nosps.h264
+@test "Android-like clip (SPS/PPS once) reads like ffprobe; without them exit 3" {
+	make_clip android.h264
+	agree_with_ffprobe android.h264
+	[ "$(h264info android.h264 | awk '$1 == "nal" && $2 == 7 { print $3 }')" = 1 ]
+	# The same pictures without the parameter sets cannot be decoded.
+	$PY -c '
+import re
+d = open("android.h264", "rb").read()
+parts = re.split(b"(?=\x00\x00\x01)", d)
+open("nosps.h264", "wb").write(b"".join(p for p in parts if not (len(p) > 3 and p[3] & 0x1f in (7, 8))))'
 	run --separate-stderr h264info nosps.h264
 	[ "$status" -eq 3 ]
 	[ "$stderr" = "h264info: nosps.h264: no SPS found" ]
