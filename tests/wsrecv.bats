@@ -215,7 +215,7 @@ wait_opens() {
 @test "control fifo path that is not a fifo is refused" {
 	touch plain
 	run -1 --separate-stderr wsrecv -p "$(free_port)" -c plain
-	[[ $stderr == "wsrecv: control fifo plain: File exists" ]]
+	[[ $stderr == "wsrecv: control fifo plain: exists and is not a fifo" ]]
 }
 
 @test "an idle but live peer is pinged and kept; a silent one is closed" {
@@ -233,7 +233,6 @@ wait_opens() {
 	kill -CONT "$SPID"
 	stop_wsrecv
 	run -0 dump
-	echo "$output"; cat live.out
 	[[ $output == *'conn=2 close code=1001 clean=0 by_server=1 reason="idle timeout"'* ]]
 	[[ $output == *'conn=1 text "still-here"'* ]]
 	[[ $output == *'conn=1 close code=1000 clean=1 by_server=0 reason=""'* ]]
@@ -305,4 +304,18 @@ wait_opens() {
 	grep -q '^wsrecv: descriptor limit [0-9]' err
 	grep -q "^wsrecv: conn 1 open 127.0.0.1 port [0-9]* path /a$" err
 	grep -q "^wsrecv: conn 1 closed code 1000 clean" err
+}
+
+@test "a plain HTTP request gets 404 and leaves no record" {
+	start_wsrecv
+	run -0 $PY -c "
+import urllib.request, urllib.error
+try:
+    urllib.request.urlopen('http://127.0.0.1:$PORT/android-cam', timeout=10)
+except urllib.error.HTTPError as e:
+    print(e.code)"
+	[ "$output" = 404 ]
+	stop_wsrecv
+	[ "$WSTATUS" -eq 0 ]
+	[ "$(recdump out.rec | wc -l)" -eq 0 ]
 }

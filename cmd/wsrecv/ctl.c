@@ -54,10 +54,8 @@ ctl_open(const char *path)
 			return -1;
 		if (stat(path, &st) < 0)
 			return -1;
-		if (!S_ISFIFO(st.st_mode)) {
-			errno = EEXIST;
-			return -1;
-		}
+		if (!S_ISFIFO(st.st_mode))
+			errx(1, "control fifo %s: exists and is not a fifo", path);
 	}
 	if ((ctl.rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return -1;
