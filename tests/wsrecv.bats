@@ -187,8 +187,10 @@ wait_opens() {
 	printf 'bogus all x\ntext\ntext all\ntext 0 x\ntext 1x y\nbinary all !!!\nclose all 999\nclose all 1005\n# comment\n\n' >&5
 	printf 'text all one\ntext 9 nobody\n' >&5
 	exec 5>&-
-	# A line over 1 MiB, then a good one in the same write.
+	# A line over 1 MiB, then a good one in the same write; then one
+	# that arrives whole in one piece.
 	{ head -c 1100000 /dev/zero | tr '\0' x; printf '\ntext all two\n'; } > ctl.fifo
+	$PY -c "import os; os.write(1, b'text all ' + b'y' * 1048576 + b'\\n')" > ctl.fifo
 	# A line in pieces from two writers.
 	printf 'text a' > ctl.fifo
 	printf 'll three\n' > ctl.fifo
@@ -209,7 +211,8 @@ wait_opens() {
 	[ "${lines[7]}" = "wsrecv: control fifo ctl.fifo: line 8: close: bad close code 1005" ]
 	[ "${lines[8]}" = "wsrecv: control fifo ctl.fifo: line 12: no connection 9" ]
 	[ "${lines[9]}" = "wsrecv: control fifo ctl.fifo: line 13: longer than 1048576 bytes, discarded" ]
-	[ ${#lines[@]} -eq 10 ]
+	[ "${lines[10]}" = "wsrecv: control fifo ctl.fifo: line 15: longer than 1048576 bytes, discarded" ]
+	[ ${#lines[@]} -eq 11 ]
 }
 
 @test "control fifo path that is not a fifo is refused" {

@@ -311,6 +311,13 @@ ctl_exec(char *line, size_t len)
 }
 
 static void
+too_long(unsigned long lineno)
+{
+	warnx("control fifo %s: line %lu: longer than %u bytes, discarded",
+	    ctl.path, lineno, CTL_LINE_MAX);
+}
+
+static void
 ctl_lines(void)
 {
 	char *start = ctl.buf, *nl, *end = ctl.buf + ctl.len;
@@ -320,20 +327,21 @@ ctl_lines(void)
 		*nl = '\0';
 		if (ctl.discarding)
 			ctl.discarding = 0;
+		else if ((size_t)(nl - start) > CTL_LINE_MAX)
+			too_long(ctl.lineno);
 		else
 			ctl_exec(start, (size_t)(nl - start));
 		start = nl + 1;
 	}
 	ctl.len = (size_t)(end - start);
 	memmove(ctl.buf, start, ctl.len);
-	if (ctl.len > CTL_LINE_MAX) {
-		if (!ctl.discarding) {
-			ctl.discarding = 1;
-			warnx("control fifo %s: line %lu: longer than %u bytes, discarded",
-			    ctl.path, ctl.lineno + 1, CTL_LINE_MAX);
-		}
-		ctl.len = 0;
+	/* Do not hold on to a line that is refused anyway. */
+	if (ctl.len > CTL_LINE_MAX && !ctl.discarding) {
+		ctl.discarding = 1;
+		too_long(ctl.lineno + 1);
 	}
+	if (ctl.discarding)
+		ctl.len = 0;
 }
 
 static void
