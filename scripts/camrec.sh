@@ -58,6 +58,7 @@ if [ -z "$rundir" ]; then
 	own_rundir=1
 else
 	mkdir -p "$rundir" || exit 1
+	rundir=$(cd "$rundir" && pwd) || exit 1
 	own_rundir=0
 fi
 export CAMREC_CTL=$rundir/ctl.fifo CAMREC_STATUS=$rundir/status.json
@@ -110,9 +111,19 @@ exec 3<&-
 
 stopping=0
 trap 'stopping=1' INT TERM
+# Should this script itself fail, it still takes its children with it:
+# wsrecv first, so the others drain what they have and end on their own.
+running=" $wsrecv_pid $frameparse_pid $sessionwriter_pid $finalize_pid "
+on_exit() {
+	local p
+	for p in $running $ctl_pid; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	wait
+}
+trap on_exit EXIT
 
 status=0
-running=" $wsrecv_pid $frameparse_pid $sessionwriter_pid $finalize_pid "
 while [ -n "${running// /}" ]; do
 	if [ "$stopping" -eq 1 ]; then
 		stopping=2
@@ -124,7 +135,7 @@ while [ -n "${running// /}" ]; do
 	# shellcheck disable=SC2086
 	wait -n -p pid $running
 	rc=$?
-	[ -n "$pid" ] || continue	# a signal interrupted the wait
+	[ -n "${pid:-}" ] || continue	# a signal interrupted the wait
 	running=${running/ $pid / }
 	[ "$stopping" -eq 0 ] || continue
 	if [ "$rc" -ne 0 ]; then
@@ -145,6 +156,7 @@ if [ -n "$ctl_pid" ]; then
 	kill "$ctl_pid" 2>/dev/null
 	wait "$ctl_pid" 2>/dev/null
 fi
+running= ctl_pid=
 rm -f "$rundir/records" "$rundir/frames" "$rundir/ended" "$rundir/pids" "$rundir/wsrecv.pid"
 [ "$own_rundir" -eq 1 ] && rm -rf "$rundir"
 log "stopped"
