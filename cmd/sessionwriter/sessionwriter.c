@@ -446,6 +446,9 @@ main(int argc, char *argv[])
 	if (status_file != NULL && status_open(status_file) < 0)
 		err(1, NULL);
 	raise_nofile();
+	/* An empty camera list at once: ctl can tell "nobody connected" from
+	 * "no recorder". */
+	status_update(1);
 	/* The finalizing loop reading stdout may die; recording goes on. */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof sa);
