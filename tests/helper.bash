@@ -6,6 +6,7 @@ PATH=$CAMREC_BIN:$REPO/scripts:$PATH
 PY=/usr/bin/python3
 export REPO CAMREC_BIN PATH PY
 export TZ=UTC
+bats_require_minimum_version 1.5.0
 
 # A TCP port nobody listens on now.
 free_port() {
