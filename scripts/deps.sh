@@ -3,7 +3,7 @@
 set -eu
 
 packages="gcc make pkg-config libwebsockets-dev libjansson-dev ffmpeg bats
-python3 python3-websockets mandoc procps"
+python3 python3-websockets mandoc procps time"
 
 missing=
 for p in $packages; do
