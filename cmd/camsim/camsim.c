@@ -381,9 +381,19 @@ main(int argc, char *argv[])
 		sim.last_end_us = lws_now_usecs();
 	lws_context_destroy(sim.ctx);
 
-	for (k = 0; k < cf->ncams; k++)
-		if (sim.cams[k].failed)
+	for (k = 0; k < cf->ncams; k++) {
+		struct cam *c = &sim.cams[k];
+
+		if (c->failed)
 			status = 1;
+		while (c->ntexts > 0)
+			free(c->texts[--c->ntexts]);
+		free(c->held);
+	}
+	free(sim.cams);
+	free(sim.scratch);
+	free(sim.media.buf);
+	free(sim.media.units);
 	if (got_signal > 1)
 		status = 1;
 	secs = sim.first_start_us ? (double)(sim.last_end_us - sim.first_start_us) / 1e6 : 0;
