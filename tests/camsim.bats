@@ -353,3 +353,27 @@ assert closes()[0]["code"] == 1000
 	run -1 --separate-stderr bash -c "ulimit -n 64; camsim -n 500 --clip '$CLIP'"
 	[[ $stderr == *"-n 500 needs 532 file descriptors but the limit is 64"* ]]
 }
+
+@test "camsim -> wsrecv -> frameparse -> recdump: a started stream with a bad header" {
+	PORT=$(free_port)
+	mkfifo "$T/ctl"
+	wsrecv -p "$PORT" -c "$T/ctl" >"$T/out.rec" 2>"$T/wsrecv.err" &
+	WSR=$!
+	wait_port "$PORT"
+	camsim -u "ws://127.0.0.1:$PORT/android-cam" --clip "$CLIP" --malformed 10 &
+	CAM=$!
+	wait_for "recdump '$T/out.rec' | grep -q capabilities"
+	printf 'text all %s\n' "$START" >"$T/ctl"
+	wait_for "[ \$(recdump '$T/out.rec' | grep -c binary) -ge 25 ]"
+	stop_cam
+	kill -TERM "$WSR"
+	wait "$WSR"
+	WSR=
+	frameparse <"$T/out.rec" 2>"$T/fp.err" | recdump >"$T/dump"
+	grep -q 'text "{\\"status\\":\\"capture_started\\"' "$T/dump"
+	grep -q 'frame seq=0 device_ms=0 kind=config' "$T/dump"
+	grep -q 'frame seq=1 device_ms=[0-9]* kind=key' "$T/dump"
+	grep -q 'badframe seq=9 ' "$T/dump"
+	grep -q 'conn 1 seq 9: length field' "$T/fp.err"
+	grep -q 'close code=1000 clean=1 by_server=0' "$T/dump"
+}
