@@ -56,7 +56,7 @@ want_write(struct cam *c)
 		lws_callback_on_writable(c->wsi);
 }
 
-static void
+void
 queue_text(struct cam *c, const char *fmt, ...)
 {
 	char buf[TEXT_MAX];
@@ -280,86 +280,6 @@ cam_connect(struct cam *c)
 	c->rx_too_long = 0;
 	if (lws_client_connect_via_info(&i) == NULL && c->state == CAM_CONNECTING)
 		conn_lost(c, "cannot connect");
-}
-
-static void
-esp_command(struct cam *c, char *line)
-{
-	char *word[4], *save = NULL, *t;
-	const char *res = sim.cf.esp_res;
-	uint64_t q = sim.cf.esp_quality;
-	int n = 0, i;
-
-	for (t = strtok_r(line, " \t\r\n", &save); t != NULL && n < 4;
-	    t = strtok_r(NULL, " \t\r\n", &save))
-		word[n++] = t;
-	if (n == 0) {
-		queue_text(c, "ERROR: empty command");
-		return;
-	}
-	if (strcmp(word[0], "stop") == 0 && n == 1) {
-		if (c->state != CAM_STREAMING) {
-			queue_text(c, "ACK: not streaming");
-			return;
-		}
-		cam_stop(c, "stop", 0);
-		queue_text(c, "ACK: streaming stopped");
-		return;
-	}
-	if (strcmp(word[0], "status") == 0 && n == 1) {
-		if (c->state == CAM_STREAMING)
-			queue_text(c, "STATUS: streaming %s quality %u, %llu images sent",
-			    c->esp_res, c->esp_quality, (unsigned long long)c->frames_sent);
-		else
-			queue_text(c, "STATUS: idle");
-		return;
-	}
-	if (strcmp(word[0], "start") != 0 || n > 3) {
-		queue_text(c, "ERROR: unknown command");
-		return;
-	}
-	for (i = 1; i < n; i++) {
-		if (word[i][0] >= '0' && word[i][0] <= '9' && i == n - 1) {
-			if (parse_u64(word[i], 1, 63, &q) < 0) {
-				queue_text(c, "ERROR: quality must be 1-63");
-				return;
-			}
-		} else if (i == 1 && esp_res_valid(word[i])) {
-			res = word[i];
-		} else {
-			queue_text(c, "ERROR: unknown frame size");
-			return;
-		}
-	}
-	snprintf(c->esp_res, sizeof(c->esp_res), "%s", res);
-	c->esp_quality = (unsigned)q;
-	if (c->state == CAM_STREAMING)
-		cam_stop(c, "restart", 0);
-	cam_start(c, sim.cf.fps, 0, 0, 0);
-	queue_text(c, "ACK: streaming started %s quality %u", c->esp_res, c->esp_quality);
-}
-
-static void
-android_command(struct cam *c, const char *msg, size_t len)
-{
-	struct start_cmd cmd;
-	char esc[300];
-
-	if (cmd_parse_json(msg, len, &cmd) < 0) {
-		json_escape(esc, sizeof(esc), msg, len);
-		queue_text(c, "{\"status\":\"error\",\"message\":\"Invalid command received: %s\"}",
-		    esc);
-		return;
-	}
-	if (cmd.is_start && cmd.has_payload) {
-		double br = cmd.bitrate < 0 ? 4 : cmd.bitrate;
-		int aspect = cmd.aspect_w > 0 && cmd.aspect_h > 0;
-
-		cam_start(c, cmd.fps, br > 1000 ? 1000 : (unsigned)br,
-		    aspect ? (unsigned)cmd.aspect_w : 0, aspect ? (unsigned)cmd.aspect_h : 0);
-	} else if (cmd.is_stop && c->state == CAM_STREAMING) {
-		cam_stop(c, "Streaming stopped by server", 0);
-	}
 }
 
 static void

@@ -119,7 +119,12 @@ int cmd_parse_json(const char *s, size_t len, struct start_cmd *c);
 int esp_res_valid(const char *name);
 void json_escape(char *out, size_t outsz, const char *in, size_t inlen);
 
+void esp_command(struct cam *c, char *line);
+void android_command(struct cam *c, const char *msg, size_t len);
+
 /* cam.c */
+void queue_text(struct cam *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 extern const struct lws_protocols cam_protocols[];
 void cam_connect(struct cam *c);
 void cam_start(struct cam *c, double fps, unsigned bitrate, unsigned aw, unsigned ah);
