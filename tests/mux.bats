@@ -121,6 +121,17 @@ no_output() {
 	[ "$(probe s/new.mp4 format=duration)" = 2.000000 ]
 }
 
+@test "mux -r \"\$(fpsest --legacy DIR)\" reproduces the old server's file" {
+	fps=$(fpsest --legacy jit)
+	mux -r "$fps" jit/stream.h264 jit/legacy.mp4
+	ffmpeg -nostdin -loglevel error -y -f h264 -r "$fps" -i jit/stream.h264 -c:v copy jit/old.mp4
+	[ "$(probe jit/legacy.mp4 stream=nb_frames)" -eq "$(probe jit/old.mp4 stream=nb_frames)" ]
+	[ "$(probe jit/legacy.mp4 format=duration)" = "$(probe jit/old.mp4 format=duration)" ]
+	# mux -t instead keeps the real span, which the old constant rate missed.
+	mux -t jit jit/stream.h264 jit/real.mp4
+	[ "$(probe jit/real.mp4 format=duration)" = "$(want_duration jit/index.tsv)" ]
+}
+
 @test "mux: a resolution change splits the output into numbered parts" {
 	cp -r "$BATS_FILE_TMPDIR"/rot .
 	run --separate-stderr mux rot/stream.h264 rot/stream.mp4
