@@ -57,9 +57,11 @@ $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 deps:
 	@scripts/deps.sh
 
+# The suite runs twice: on the normal build and under ASan + UBSan.
 check: deps
 	$(MAKE) all
-	tests/run
+	$(MAKE) SAN=1 all
+	tests/check
 
 check-san: deps
 	$(MAKE) SAN=1 all

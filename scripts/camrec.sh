@@ -37,11 +37,11 @@ case $jobs in
 '' | *[!0-9]* | 0) log "bad -j \"$jobs\": expected a whole number of finalize jobs from 1 up"; exit 2 ;;
 esac
 
-# Tools next to this script (a build tree's bin/, or an installed bin/) come
-# first, then PATH.
+# Tools from $CAMREC_BIN when set, else next to this script (a build
+# tree's bin/, or an installed bin/), then PATH.
 here=$(cd "$(dirname "$0")" && pwd)
-for d in "$here" "$here/../bin"; do
-	[ -x "$d/wsrecv" ] && PATH=$d:$PATH
+for d in "$here" "$here/../bin" "${CAMREC_BIN:-}"; do
+	[ -n "$d" ] && [ -x "$d/wsrecv" ] && PATH=$d:$PATH
 done
 PATH=$here:$PATH
 for tool in wsrecv frameparse sessionwriter sessionrecover ctl fpsest mux thumb finalize.sh; do

@@ -2,6 +2,13 @@
 # Install the Debian packages camrec needs to build, test and run, when missing.
 set -eu
 
+case "${1:-}" in
+--help) echo "usage: deps.sh"; exit 0 ;;
+--version) echo "deps.sh (camrec) 0.1.0"; exit 0 ;;
+"") ;;
+*) echo "usage: deps.sh" >&2; exit 2 ;;
+esac
+
 packages="gcc make pkg-config libwebsockets-dev libjansson-dev ffmpeg bats
 python3 python3-websockets mandoc procps time"
 
