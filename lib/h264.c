@@ -90,3 +90,24 @@ h264_classify(const unsigned char *buf, size_t len)
 		return FRAME_DELTA;
 	return config ? FRAME_CONFIG : FRAME_UNKNOWN;
 }
+
+void
+h264_find_params(const unsigned char *buf, size_t len, struct h264_params *hp)
+{
+	struct h264_nal nal;
+	size_t pos = 0;
+
+	memset(hp, 0, sizeof *hp);
+	while (!(hp->sps && hp->has_pps && hp->has_picture) &&
+	    h264_next_nal(buf, len, &pos, &nal)) {
+		if (nal.len == 0)
+			continue;
+		if (nal.type == NAL_SPS && hp->sps == NULL) {
+			hp->sps = nal.p;
+			hp->sps_len = nal.len;
+		} else if (nal.type == NAL_PPS)
+			hp->has_pps = 1;
+		else if (nal.type >= 1 && nal.type <= 5)
+			hp->has_picture = 1;
+	}
+}

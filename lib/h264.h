@@ -22,6 +22,16 @@ struct h264_nal {
 int h264_next_nal(const unsigned char *buf, size_t len, size_t *pos, struct h264_nal *nal);
 /* What one access unit holds: enum frame_kind of rec.h. */
 int h264_classify(const unsigned char *buf, size_t len);
+/* What a decoder needs before it can show a picture. */
+struct h264_params {
+	const unsigned char *sps;	/* the first SPS NAL unit, or NULL */
+	size_t sps_len;
+	int has_pps;
+	int has_picture;		/* a slice NAL unit (types 1..5) */
+};
+/* Scan buf until an SPS, a PPS and a picture have all been seen, or to
+ * its end. */
+void h264_find_params(const unsigned char *buf, size_t len, struct h264_params *hp);
 
 /* h264_sps.c */
 /* A sequence parameter set, the fields camrec needs (7.3.2.1.1, E.1.1). */

@@ -17,46 +17,26 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
+#include "ffrun.h"
 #include "h264.h"
 #include "index.h"
 #include "mapfile.h"
 #include "mux.h"
+#include "outfile.h"
 #include "spawn.h"
 #include "util.h"
 
-#define MAX_PARTS 64
+#define MAX_PARTS FFRUN_MAX_OUT
 
-static char *tmp_path[MAX_PARTS];
-static volatile pid_t ffmpeg_pid = -1;
+static struct ffrun run;
 
 static void
 usage(FILE *f, int status)
 {
 	fprintf(f, "usage: mux [-r fps | -t index] in.h264 out.mp4\n");
 	exit(status);
-}
-
-static void
-remove_temps(void)
-{
-	int i;
-
-	for (i = 0; i < MAX_PARTS; i++)
-		if (tmp_path[i] != NULL)
-			unlink(tmp_path[i]);
-}
-
-static void
-on_signal(int sig)
-{
-	if (ffmpeg_pid > 0)
-		kill(ffmpeg_pid, SIGTERM);
-	remove_temps();
-	signal(sig, SIG_DFL);
-	raise(sig);
 }
 
 static char *
@@ -87,94 +67,52 @@ part_name(const char *out, size_t k)
 	return xasprintf("%s.part%zu", out, k);
 }
 
-/* .NAME.tmp-PID in the folder of path, so the rename stays in one file
- * system. */
 static char *
-temp_name(const char *path)
+xalloc(char *s)
 {
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xasprintf(".%s.tmp-%ld", path, (long)getpid());
-	return xasprintf("%.*s/.%s.tmp-%ld", (int)(slash - path), path, slash + 1,
-	    (long)getpid());
-}
-
-static char *
-beside(const char *path, const char *name)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xasprintf("%s", name);
-	return xasprintf("%.*s/%s", (int)(slash - path), path, name);
-}
-
-/* ffmpeg takes "file:" names literally: no option parsing of a leading
- * '-', no protocol guessed from a ':'. */
-static char *
-file_url(const char *path)
-{
-	return xasprintf("file:%s", path);
-}
-
-static void
-ffmpeg_failed(int status, const char *out, const char *log)
-{
-	remove_temps();
-	if (WIFEXITED(status))
-		errx(4, "%s: ffmpeg failed with exit status %d; its messages are in %s",
-		    out, WEXITSTATUS(status), log);
-	errx(4, "%s: ffmpeg killed by signal %d; its messages are in %s", out,
-	    WIFSIGNALED(status) ? WTERMSIG(status) : 0, log);
-}
-
-static void
-exec_failed(const struct spawn *sp, const char *prog, const char *log)
-{
-	int e = sp->exec_errno;
-
-	remove_temps();
-	unlink(log);
-	if (e != 0)
-		errx(spawn_exec_status(e), "%s: %s", prog, strerror(e));
-	err(1, "cannot start %s", prog);
+	if (s == NULL)
+		err(1, "asprintf");
+	return s;
 }
 
 /* Run ffmpeg to completion on argv; feed it part pt of the plan as FLV
  * when pl is not NULL. Returns only on success. */
 static void
 run_ffmpeg(char **argv, const struct plan *pl, const struct part *pt,
-    const char *out, const char *log, int log_fd)
+    const char *out)
 {
 	struct spawn sp;
+	char why[64];
 	int status, werr = 0;
 
-	if (spawn(&sp, argv, pl != NULL ? SPAWN_STDIN : 0, log_fd) < 0)
-		exec_failed(&sp, argv[0], log);
-	ffmpeg_pid = sp.pid;
+	if (ffrun_start(&run, &sp, argv, pl != NULL ? SPAWN_STDIN : 0) < 0) {
+		if (sp.exec_errno != 0)
+			errx(spawn_exec_status(sp.exec_errno), "%s: %s", argv[0],
+			    strerror(sp.exec_errno));
+		err(1, "cannot start %s", argv[0]);
+	}
 	if (pl != NULL && flv_write_part(sp.in, pl, pt) < 0)
 		werr = errno;
 	if (werr != 0 && werr != EPIPE)
 		kill(sp.pid, SIGTERM);
-	if (spawn_wait(&sp, &status) < 0)
+	if (ffrun_wait(&run, &sp, &status) < 0)
 		err(1, "waiting for %s", argv[0]);
-	ffmpeg_pid = -1;
-	if (werr == EFBIG) {
-		remove_temps();
+	if (werr != 0)
+		ffrun_discard(&run);
+	if (werr == EFBIG)
 		errx(3, "%s: a picture is too large for FLV or the capture spans over 49 days", out);
-	}
 	if (werr != 0 && werr != EPIPE) {
-		remove_temps();
 		errno = werr;
 		err(1, "%s: writing to ffmpeg", out);
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		ffmpeg_failed(status, out, log);
-	if (werr == EPIPE) {
-		remove_temps();
-		errx(4, "%s: ffmpeg stopped reading its input; its messages are in %s", out, log);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		ffrun_discard(&run);
+		errx(4, "%s: %s; its messages are in %s", out,
+		    ffrun_failure(status, why, sizeof why), run.log);
 	}
+	if (werr == EPIPE)
+		errx(4, "%s: ffmpeg stopped reading its input; its messages are in %s",
+		    out, run.log);
 }
 
 static void
@@ -198,23 +136,12 @@ warn_plan(const char *in, const struct plan *pl)
 static void
 check_decodable(const char *in, const unsigned char *p, size_t len)
 {
-	struct h264_nal nal;
-	size_t pos = 0;
-	int sps = 0, pps = 0, pic = 0;
+	struct h264_params hp;
 
-	while (!(sps && pps && pic) && h264_next_nal(p, len, &pos, &nal)) {
-		if (nal.len == 0)
-			continue;
-		if (nal.type == NAL_SPS)
-			sps = 1;
-		else if (nal.type == NAL_PPS)
-			pps = 1;
-		else if (nal.type >= 1 && nal.type <= 5)
-			pic = 1;
-	}
-	if (!sps || !pps)
+	h264_find_params(p, len, &hp);
+	if (hp.sps == NULL || !hp.has_pps)
 		errx(3, "%s: no SPS/PPS: no decodable picture", in);
-	if (!pic)
+	if (!hp.has_picture)
 		errx(3, "%s: no picture", in);
 }
 
@@ -226,14 +153,15 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *fps = NULL, *idx = NULL, *in, *out, *ffmpeg = spawn_ffmpeg();
-	char *idx_path = NULL, *log, *final[MAX_PARTS];
+	const char *fps = NULL, *idx = NULL, *in, *out, *failed,
+	    *ffmpeg = spawn_ffmpeg();
+	char *idx_path = NULL, *name;
 	struct mapfile m;
 	struct plan pl;
 	struct stat st;
 	double rate;
 	size_t bad_line, k;
-	int c, log_fd;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "r:t:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -263,7 +191,7 @@ main(int argc, char *argv[])
 	if (fps != NULL && parse_double(fps, 0.01, 1000, &rate) < 0)
 		errx(2, "-r %s: not a frame rate between 0.01 and 1000", fps);
 	if (fps == NULL && idx == NULL) {
-		idx_path = beside(in, INDEX_NAME);
+		idx_path = xalloc(outfile_beside(in, INDEX_NAME));
 		if (access(idx_path, F_OK) < 0)
 			errx(2, "%s: no %s beside it; give -r FPS or -t INDEX", in, INDEX_NAME);
 	} else if (idx != NULL) {
@@ -300,26 +228,22 @@ main(int argc, char *argv[])
 	} else
 		check_decodable(in, m.p, m.len);
 
-	log = xasprintf("%s.log", out);
-	if ((log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		err(1, "%s: cannot write %s", out, log);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
+	if (ffrun_open(&run, out) < 0)
+		err(1, "%s: cannot write %s.log", out, out);
+	ffrun_catch_signals(&run);
 
 	if (idx_path == NULL) {
 		char *args[] = { (char *)ffmpeg, "-nostdin", "-hide_banner", "-loglevel",
-		    "warning", "-y", "-f", "h264", "-r", (char *)fps, "-i", file_url(in),
-		    "-c:v", "copy", "-movflags", "+faststart", "-f", "mp4", NULL, NULL };
+		    "warning", "-y", "-f", "h264", "-r", (char *)fps, "-i",
+		    xalloc(outfile_url(in)), "-c:v", "copy", "-movflags", "+faststart",
+		    "-f", "mp4", NULL, NULL };
 
-		final[0] = xasprintf("%s", out);
-		tmp_path[0] = temp_name(out);
-		args[18] = file_url(tmp_path[0]);
-		run_ffmpeg(args, NULL, NULL, out, log, log_fd);
+		if (ffrun_output(&run, out) < 0)
+			err(1, "asprintf");
+		args[18] = xalloc(outfile_url(run.tmp[0]));
+		run_ffmpeg(args, NULL, NULL, out);
 		free(args[11]);
 		free(args[18]);
-		pl.npart = 1;
 	} else {
 		for (k = 0; k < pl.npart; k++) {
 			const struct part *pt = &pl.part[k];
@@ -329,37 +253,31 @@ main(int argc, char *argv[])
 			    "-video_track_timescale", "1000", "-movflags", "+faststart",
 			    "-f", "mp4", NULL, NULL };
 
-			final[k] = part_name(out, k + 1);
-			tmp_path[k] = temp_name(final[k]);
+			name = part_name(out, k + 1);
+			if (ffrun_output(&run, name) < 0)
+				err(1, "asprintf");
+			free(name);
 			/* The MP4 gives its last picture the duration of the last
 			 * packet, which FLV cannot carry; left alone ffmpeg takes
 			 * 1/fps of the SPS timing, which phones often fill in
 			 * wrong. The median spacing is what the camera did. */
 			args[15] = xasprintf("setts=duration=%llu",
 			    (unsigned long long)plan_last_interval(&pl, pt));
-			args[22] = file_url(tmp_path[k]);
+			args[22] = xalloc(outfile_url(run.tmp[k]));
 			if (k > 0)
 				warnx("%s: picture seq %u: parameter sets change (%dx%d to %dx%d); "
 				    "writing %s", in, pl.pic[pt->pic0].seq, pl.part[k - 1].width,
-				    pl.part[k - 1].height, pt->width, pt->height, final[k]);
-			run_ffmpeg(args, &pl, pt, final[k], log, log_fd);
+				    pl.part[k - 1].height, pt->width, pt->height, run.final[k]);
+			run_ffmpeg(args, &pl, pt, run.final[k]);
 			free(args[15]);
 			free(args[22]);
 		}
 	}
-	for (k = 0; k < pl.npart; k++) {
-		if (rename(tmp_path[k], final[k]) < 0) {
-			warn("%s", final[k]);
-			remove_temps();
-			return 1;
-		}
-		free(tmp_path[k]);
-		tmp_path[k] = NULL;
-		free(final[k]);
+	if (ffrun_commit(&run, &failed) < 0) {
+		warn("%s", failed);
+		return 1;
 	}
-	close(log_fd);
-	unlink(log);
-	free(log);
+	ffrun_close(&run);
 	free(idx_path);
 	plan_free(&pl);
 	mapfile_close(&m);

@@ -5,68 +5,27 @@
  * another moment and a smaller size. ffmpeg writes to a temporary name that
  * is renamed only on success, so a thumbnail is never half written. */
 #include <err.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
+#include "ffrun.h"
 #include "h264.h"
 #include "mapfile.h"
+#include "outfile.h"
 #include "spawn.h"
 #include "util.h"
 
-static char *tmp_path;
-static volatile pid_t ffmpeg_pid = -1;
+static struct ffrun run;
 
 static void
 usage(FILE *f, int status)
 {
 	fprintf(f, "usage: thumb [--at seconds] [--width w] in.h264|in.mp4 out.jpg\n");
 	exit(status);
-}
-
-static void
-on_signal(int sig)
-{
-	if (ffmpeg_pid > 0)
-		kill(ffmpeg_pid, SIGTERM);
-	if (tmp_path != NULL)
-		unlink(tmp_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static char *
-xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		err(1, "asprintf");
-	return s;
-}
-
-static char *
-temp_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xasprintf(".%s.tmp-%ld", path, (long)getpid());
-	return xasprintf("%.*s/.%s.tmp-%ld", (int)(slash - path), path, slash + 1,
-	    (long)getpid());
 }
 
 /* Raw H.264 has no header for ffmpeg to probe reliably, so it is named. */
@@ -84,24 +43,17 @@ static double
 check_h264(const char *in)
 {
 	struct mapfile m;
-	struct h264_nal nal;
+	struct h264_params hp;
 	struct h264_sps s;
-	size_t pos = 0;
 	double fps = 0;
-	int sps = 0, pps = 0;
 
 	if (mapfile_open(in, &m) < 0)
 		err(3, "%s", in);
-	while (!(sps && pps) && h264_next_nal(m.p, m.len, &pos, &nal)) {
-		if (nal.len > 0 && nal.type == NAL_SPS && !sps) {
-			sps = 1;
-			if (h264_sps_parse(nal.p, nal.len, &s) == 0)
-				fps = h264_sps_fps(&s);
-		}
-		pps |= nal.len > 0 && nal.type == NAL_PPS;
-	}
+	h264_find_params(m.p, m.len, &hp);
+	if (hp.sps != NULL && h264_sps_parse(hp.sps, hp.sps_len, &s) == 0)
+		fps = h264_sps_fps(&s);
 	mapfile_close(&m);
-	if (!sps || !pps)
+	if (hp.sps == NULL || !hp.has_pps)
 		errx(3, "%s: no SPS/PPS: no decodable picture", in);
 	return fps;
 }
@@ -117,13 +69,14 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *at = NULL, *in, *out, *ffmpeg = spawn_ffmpeg();
-	char *args[32], *log, *in_url, *out_url, *scale = NULL, *select = NULL,
-	    *filters = NULL;
+	char *args[32], *in_url, *out_url, select[64] = "", scale[32] = "",
+	    filters[sizeof select + sizeof scale], why[64];
+	const char *failed;
 	struct spawn sp;
 	struct stat st;
 	uint64_t width = 0;
 	double seconds, fps;
-	int c, n = 0, log_fd, status;
+	int c, n = 0, status;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -168,18 +121,15 @@ main(int argc, char *argv[])
 
 			if ((double)pic < x)
 				pic++;
-			select = xasprintf("select=gte(n\\,%llu)", pic);
+			snprintf(select, sizeof select, "select=gte(n\\,%llu)", pic);
 		}
 	}
 
-	log = xasprintf("%s.log", out);
-	if ((log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		err(1, "%s: cannot write %s", out, log);
-	tmp_path = temp_name(out);
-	/* ffmpeg takes "file:" names literally: no option parsing of a
-	 * leading '-', no protocol guessed from a ':'. */
-	in_url = xasprintf("file:%s", in);
-	out_url = xasprintf("file:%s", tmp_path);
+	if (ffrun_open(&run, out) < 0)
+		err(1, "%s: cannot write %s.log", out, out);
+	if (ffrun_output(&run, out) < 0 || (in_url = outfile_url(in)) == NULL ||
+	    (out_url = outfile_url(run.tmp[0])) == NULL)
+		err(1, "asprintf");
 	args[n++] = (char *)ffmpeg;
 	args[n++] = "-nostdin";
 	args[n++] = "-hide_banner";
@@ -203,10 +153,10 @@ main(int argc, char *argv[])
 	args[n++] = "-q:v";
 	args[n++] = "2";
 	if (width > 0)
-		scale = xasprintf("scale=%llu:-2", (unsigned long long)width);
-	if (select != NULL || scale != NULL) {
-		filters = xasprintf("%s%s%s", select ? select : "",
-		    select && scale ? "," : "", scale ? scale : "");
+		snprintf(scale, sizeof scale, "scale=%llu:-2", (unsigned long long)width);
+	if (*select != '\0' || *scale != '\0') {
+		snprintf(filters, sizeof filters, "%s%s%s", select,
+		    *select && *scale ? "," : "", scale);
 		args[n++] = "-vf";
 		args[n++] = filters;
 	}
@@ -215,52 +165,35 @@ main(int argc, char *argv[])
 	args[n++] = out_url;
 	args[n] = NULL;
 
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	if (spawn(&sp, args, 0, log_fd) < 0) {
-		int e = sp.exec_errno;
-
-		unlink(log);
-		if (e != 0)
-			errx(spawn_exec_status(e), "%s: %s", ffmpeg, strerror(e));
+	ffrun_catch_signals(&run);
+	if (ffrun_start(&run, &sp, args, 0) < 0) {
+		if (sp.exec_errno != 0)
+			errx(spawn_exec_status(sp.exec_errno), "%s: %s", ffmpeg,
+			    strerror(sp.exec_errno));
 		err(1, "cannot start %s", ffmpeg);
 	}
-	ffmpeg_pid = sp.pid;
-	if (spawn_wait(&sp, &status) < 0)
+	if (ffrun_wait(&run, &sp, &status) < 0)
 		err(1, "waiting for %s", ffmpeg);
-	ffmpeg_pid = -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		unlink(tmp_path);
-		if (WIFEXITED(status))
-			errx(4, "%s: ffmpeg failed with exit status %d; its messages are in %s",
-			    out, WEXITSTATUS(status), log);
-		errx(4, "%s: ffmpeg killed by signal %d; its messages are in %s", out,
-		    WIFSIGNALED(status) ? WTERMSIG(status) : 0, log);
+		ffrun_discard(&run);
+		errx(4, "%s: %s; its messages are in %s", out,
+		    ffrun_failure(status, why, sizeof why), run.log);
 	}
 	/* ffmpeg succeeds with no output when no picture decodes, or none
 	 * lies at or after --at. */
-	if (stat(tmp_path, &st) < 0 || st.st_size == 0) {
-		unlink(tmp_path);
-		unlink(log);
+	if (stat(run.tmp[0], &st) < 0 || st.st_size == 0) {
+		ffrun_discard(&run);
+		ffrun_close(&run);
 		if (at != NULL)
 			errx(3, "%s: no picture at %s seconds", in, at);
 		errx(3, "%s: no decodable picture", in);
 	}
-	if (rename(tmp_path, out) < 0) {
-		warn("%s", out);
-		unlink(tmp_path);
+	if (ffrun_commit(&run, &failed) < 0) {
+		warn("%s", failed);
 		return 1;
 	}
-	close(log_fd);
-	unlink(log);
-	free(log);
-	free(tmp_path);
+	ffrun_close(&run);
 	free(in_url);
 	free(out_url);
-	free(scale);
-	free(select);
-	free(filters);
 	return 0;
 }
