@@ -69,6 +69,8 @@ double h264_sps_fps(const struct h264_sps *sps);
 int h264_find_sps(const unsigned char *buf, size_t len, struct h264_sps *sps, size_t *offset);
 /* first_mb_in_slice of a slice NAL unit (types 1, 2, 5); -1 if unreadable. */
 long h264_slice_first_mb(const unsigned char *nal, size_t len);
+/* pic_parameter_set_id of a PPS NAL unit; -1 if unreadable. */
+int h264_pps_id(const unsigned char *nal, size_t len);
 
 /* h264_au.c */
 /* One access unit (7.4.1.2.3) found by h264_au_scan. [start, end) runs from

@@ -201,8 +201,10 @@ h264_find_sps(const unsigned char *buf, size_t len, struct h264_sps *sps, size_t
 	return -1;
 }
 
-long
-h264_slice_first_mb(const unsigned char *nal, size_t len)
+/* The first ue(v) after the NAL header; -1 if unreadable. 16 bytes hold
+ * the longest ue(v) with emulation-prevention bytes in it. */
+static long
+first_ue(const unsigned char *nal, size_t len)
 {
 	unsigned char rbsp[16];
 	struct bits b;
@@ -213,4 +215,18 @@ h264_slice_first_mb(const unsigned char *nal, size_t len)
 	bits_init(&b, rbsp, bits_unescape(rbsp, sizeof rbsp, nal + 1, len - 1));
 	v = bits_ue(&b);
 	return b.overrun ? -1 : (long)v;
+}
+
+long
+h264_slice_first_mb(const unsigned char *nal, size_t len)
+{
+	return first_ue(nal, len);
+}
+
+int
+h264_pps_id(const unsigned char *nal, size_t len)
+{
+	long id = first_ue(nal, len);
+
+	return id > 255 ? -1 : (int)id;
 }

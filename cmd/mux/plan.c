@@ -5,24 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bits.h"
 #include "h264.h"
 #include "mux.h"
 #include "rec.h"
-
-static int
-pps_id(const unsigned char *nal, size_t len)
-{
-	unsigned char rbsp[8];
-	struct bits b;
-	uint32_t id;
-
-	if (len < 2)
-		return -1;
-	bits_init(&b, rbsp, bits_unescape(rbsp, sizeof rbsp, nal + 1, len - 1));
-	id = bits_ue(&b);
-	return b.overrun || id > 255 ? -1 : (int)id;
-}
 
 static int
 same(const struct ps *a, const unsigned char *p, size_t len)
@@ -139,7 +124,7 @@ plan_build(struct plan *pl, const struct index *ix, const unsigned char *buf, si
 				cur.sps[id].len = nal.len;
 				break;
 			case NAL_PPS:
-				if ((id = pps_id(nal.p, nal.len)) < 0)
+				if ((id = h264_pps_id(nal.p, nal.len)) < 0)
 					break;
 				if (part != NULL && !same(&part->ps.pps[id], nal.p, nal.len))
 					changed = 1;
