@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 n=${1:-20}
 bin=$PWD/bin
 work=$(mktemp -d "${TMPDIR:-/tmp}/camrec-burst.XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'st=$?; set +e; kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; exit $st' EXIT
 PATH=$bin:$PWD/scripts:$PATH
 
 clip=$work/clip.h264
@@ -37,19 +37,19 @@ for i in $(seq 100); do
 	[ "$(c list | grep -c android)" -eq $((2 * n)) ] && break
 	sleep 0.1
 done
-c -w 5 start 16:9 4 30 >/dev/null
+c -w 5 start 16:9 4 30 >/dev/null || :
 sleep 6
 ids=$(c list | awk '$NF ~ /^A-/ { printf "@%s ", $1 }')
 t_stop=$(python3 -c 'import time; print(int(time.monotonic() * 1e6))')
 # shellcheck disable=SC2086
-c -w 5 stop $ids >/dev/null
+c -w 5 stop $ids >/dev/null || :
 for i in $(seq 600); do
 	[ "$(grep -c 'mp4=' "$work/camrec.log")" -ge "$n" ] && break
 	sleep 0.1
 done
 t_done=$(python3 -c 'import time; print(int(time.monotonic() * 1e6))')
 sleep 1
-c -w 5 stop >/dev/null
+c -w 5 stop >/dev/null || :
 kill -TERM "$camrec"
 wait "$camrec" || :
 ok=$(grep -c 'mp4=ok' "$work/camrec.log")
@@ -75,9 +75,9 @@ for name in os.listdir(root):
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(p * len(xs)))] if xs else float("nan")
-print("result: %d sessions ended together, finalized in %.1f s (%d ok); frames of the other %d cameras "
+print("result: %d sessions ended together, finalized in %.1f s; %d of %d sessions got their MP4; frames of the other %d cameras "
       "arrived late by p50 %.1f ms, p99 %.1f ms, max %.1f ms before the stop, and by p50 %.1f ms, "
       "p99 %.1f ms, max %.1f ms while finalizing: extra delay (max during - p99 before) %.1f ms"
-      % (n, (t_done - t_stop) / 1e6, ok, n, pct(before, .5), pct(before, .99), max(before),
+      % (n, (t_done - t_stop) / 1e6, ok, 2 * n, n, pct(before, .5), pct(before, .99), max(before),
          pct(during, .5), pct(during, .99), max(during), max(during) - pct(before, .99)))
 PY

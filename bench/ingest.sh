@@ -5,7 +5,8 @@
 # WebSocket endpoint that takes every message and discards it.
 #
 #   bench/ingest.sh fast [N] [SECONDS]     N cameras sending as fast as they can
-#   bench/ingest.sh paced [N] [SECONDS]    N cameras at 30 fps of 720p-sized frames
+#   bench/ingest.sh paced [N] [SECONDS] [FPS]
+#                                          N cameras at FPS (30) of 720p-sized frames
 #
 # Every recording is checked byte-exact against the clip (bench/verify.py).
 set -eu
@@ -13,9 +14,10 @@ cd "$(dirname "$0")/.."
 mode=${1:-fast}
 n=${2:-100}
 secs=${3:-10}
+fps=${4:-30}
 bin=$PWD/bin
 work=$(mktemp -d "${TMPDIR:-/tmp}/camrec-bench.XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'st=$?; set +e; kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; exit $st' EXIT
 
 ulimit -n "$(ulimit -Hn)"
 need=$((n * 3 + 64))
@@ -60,7 +62,7 @@ hwm_of() {
 if [ "$mode" = fast ]; then
 	load=(--fast --autostart --duration "$secs")
 else
-	load=(--fps 30 --autostart --duration "$secs")
+	load=(--fps "$fps" --autostart --duration "$secs")
 fi
 
 # Run the load generator against port $1; prints its --stats line and the
@@ -99,7 +101,11 @@ f=$!
 s=$!
 wait_port "$p"
 ours=$(generate "$p")
-sleep 1
+# Every camera has closed; wait until the pipeline has written it all.
+for i in $(seq 600); do
+	[ "$(wc -l <"$work/ended")" -ge "$n" ] && break
+	sleep 0.1
+done
 cpu=0 rss=0
 for pid in $w $f $s; do
 	cpu=$(awk -v a="$cpu" -v b="$(cpu_of "$pid")" 'BEGIN { print a + b }')

@@ -26,7 +26,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 }
 
 static const struct lws_protocols protocols[] = {
-	{ "sink", callback, 0, 0, 0, NULL, 0 },
+	/* The same buffer sizes as wsrecv, so only the work differs. */
+	{ "sink", callback, 0, 16384, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
@@ -53,6 +54,7 @@ main(int argc, char *argv[])
 	memset(&info, 0, sizeof info);
 	info.port = atoi(argv[1]);
 	info.protocols = protocols;
+	info.pt_serv_buf_size = 16 * 1024;
 	info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
 	context = lws_create_context(&info);
 	if (context == NULL)

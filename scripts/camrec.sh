@@ -128,7 +128,9 @@ while [ -n "${running// /}" ]; do
 	if [ "$stopping" -eq 1 ]; then
 		stopping=2
 		log "stopping: ending every session"
-		ctl -w 0 stop >/dev/null 2>&1 </dev/null
+		# Waiting for the cameras to confirm means their last frames,
+		# sent before capture_stopped, are in before wsrecv closes.
+		ctl -w 3 stop >/dev/null 2>&1 </dev/null
 		kill -TERM "$wsrecv_pid" 2>/dev/null
 	fi
 	pid=

@@ -187,7 +187,7 @@ main(int argc, char *argv[])
 	if (strchr(host, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.fd_limit_per_thread = (unsigned)fds;
-	info.pt_serv_buf_size = 32 * 1024;
+	info.pt_serv_buf_size = 16 * 1024;
 	if ((W.ctx = lws_create_context(&info)) == NULL)
 		errx(1, "cannot create the libwebsockets context");
 
