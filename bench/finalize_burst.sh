@@ -13,13 +13,7 @@ trap 'st=$?; set +e; kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$wor
 PATH=$bin:$PWD/scripts:$PATH
 
 clip=$work/clip.h264
-ffmpeg -nostdin -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=30:duration=10 \
-	-pix_fmt yuv420p -c:v libx264 -preset veryfast -profile:v baseline -g 30 -b:v 4M \
-	-f h264 "$work/x264.h264"
-ffmpeg -nostdin -loglevel error -y -i "$work/x264.h264" -frames:v 1 -c copy \
-	-bsf:v 'filter_units=pass_types=7|8' -f h264 "$clip"
-ffmpeg -nostdin -loglevel error -y -i "$work/x264.h264" -c copy \
-	-bsf:v 'filter_units=remove_types=7|8' -f h264 - >>"$clip"
+scripts/mkclip.sh -t 10 "$clip"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 camrec.sh -H 127.0.0.1 -p "$port" -d "$work/rec" -R "$work/run" </dev/null 2>"$work/camrec.log" &

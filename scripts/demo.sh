@@ -27,13 +27,7 @@ say() {
 }
 
 say "making a 6 s 1280x720 test clip with ffmpeg (libx264, SPS/PPS once, like a phone)"
-ffmpeg -nostdin -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=30:duration=6 \
-	-pix_fmt yuv420p -c:v libx264 -profile:v baseline -g 30 -b:v 4M -f h264 "$work/x264.h264"
-# x264 repeats SPS/PPS before every key frame; many phones send them once.
-ffmpeg -nostdin -loglevel error -y -i "$work/x264.h264" -frames:v 1 -c copy \
-	-bsf:v 'filter_units=pass_types=7|8' -f h264 "$work/clip.h264"
-ffmpeg -nostdin -loglevel error -y -i "$work/x264.h264" -c copy \
-	-bsf:v 'filter_units=remove_types=7|8' -f h264 - >>"$work/clip.h264"
+mkclip.sh -t 6 "$work/clip.h264"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 say "starting camrec.sh on port $port, recordings in $work/recordings"
