@@ -1,11 +1,10 @@
 # Shared by frameparse.bats, sessionwriter.bats and sessionrecover.bats:
 # an Android-like clip (SPS/PPS only once) and the record stream writer.
 
-# android_clip FILE: 2 s at 30 fps, key frame every 30, SPS/PPS only at the
-# start like many Android encoders; 61 units: config + 60 pictures.
+# android_clip FILE: make_clip's phone-shaped clip: 2 s at 30 fps, a key
+# frame every 30, SPS/PPS only at the start; 61 units: config + 60 pictures.
 android_clip() {
-	make_clip "$1.raw" -profile:v baseline -g 30 &&
-		$PY "$REPO/tests/mkrec.py" --headers-once "$1.raw" > "$1"
+	make_clip "$1"
 }
 
 mkrec() {
