@@ -66,54 +66,41 @@ rm -f "$rundir/records" "$rundir/frames" "$rundir/ended"
 mkfifo -m 600 "$rundir/records" "$rundir/frames" "$rundir/ended" || exit 1
 
 # Finalize each folder named on stdin ("closed DIR", "failed DIR",
-# "recovered DIR"), at most $jobs at a time. A folder name is data: it is
-# only ever passed as one quoted argument, and only if it lies in $dir.
+# "recovered DIR"), at most $jobs at a time. Lines are read on while jobs
+# run, so a burst of ended sessions never backs up into sessionwriter. A
+# folder name is data: it is only ever passed as one quoted argument, and
+# only if it lies in $dir.
 finalize_loop() {
-	local word path
-	while read -r word path; do
-		case $path in
-		"$dir"/*) ;;
-		*) log "ignoring unexpected session path: $path"; continue ;;
-		esac
-		while [ "$(jobs -pr | wc -l)" -ge "$jobs" ]; do
-			wait -n
+	local word path eof=0 rc
+	local -a queue=()
+	while [ "$eof" -eq 0 ] || [ "${#queue[@]}" -gt 0 ]; do
+		while [ "${#queue[@]}" -gt 0 ] && [ "$(jobs -pr | wc -l)" -lt "$jobs" ]; do
+			# Its own session: a ^C must not stop ffmpeg half-way.
+			setsid finalize.sh "${queue[0]}" >&2 &
+			queue=("${queue[@]:1}")
 		done
-		finalize.sh "$path" >&2 &
+		if [ "$eof" -eq 1 ]; then
+			wait -n
+			continue
+		fi
+		read -r -t 0.5 word path
+		rc=$?
+		if [ "$rc" -eq 0 ]; then
+			case $path in
+			"$dir"/*) queue+=("$path") ;;
+			*) log "ignoring unexpected session path: $path" ;;
+			esac
+		elif [ "$rc" -le 128 ]; then
+			eof=1
+		fi
 	done
 	wait
 }
 
-# Every child runs in its own session so a ^C at the terminal reaches only
-# this script, which then shuts the pipeline down in order (ffmpeg would
-# otherwise stop half-way through an MP4).
-setsid wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" "$@" >"$rundir/records" &
-wsrecv_pid=$!
-setsid frameparse <"$rundir/records" >"$rundir/frames" &
-frameparse_pid=$!
-setsid sessionwriter -d "$dir" --status "$CAMREC_STATUS" <"$rundir/frames" >"$rundir/ended" &
-sessionwriter_pid=$!
-# Sessions an earlier run left unfinished are recovered and finalized first.
-{
-	sessionrecover "$dir"/*/ 2>/dev/null
-	cat "$rundir/ended"
-} | finalize_loop &
-finalize_pid=$!
-printf '%s\n' "$wsrecv_pid" >"$rundir/wsrecv.pid"
-printf '%s %s %s %s\n' "$wsrecv_pid" "$frameparse_pid" "$sessionwriter_pid" "$finalize_pid" >"$rundir/pids"
-log "recording to $dir, listening on $host:$port (control: $CAMREC_CTL)"
-
-# Operator commands: ctl reads what this script was given on stdin.
-ctl_pid=
-exec 3<&0
-ctl <&3 &
-ctl_pid=$!
-exec 3<&-
-
-stopping=0
+stopping=0 running= ctl_pid=
 trap 'stopping=1' INT TERM
 # Should this script itself fail, it still takes its children with it:
 # wsrecv first, so the others drain what they have and end on their own.
-running=" $wsrecv_pid $frameparse_pid $sessionwriter_pid $finalize_pid "
 on_exit() {
 	local p
 	for p in $running $ctl_pid; do
@@ -122,6 +109,33 @@ on_exit() {
 	wait
 }
 trap on_exit EXIT
+
+# Sessions an earlier run left unfinished are recovered before recording
+# starts (sessionrecover must never touch a live session), and finalized
+# with the new ones.
+find "$dir" -mindepth 2 -maxdepth 2 -name session.json -printf '%h\0' |
+	xargs -0 -r sessionrecover >"$rundir/recovered"
+
+# Every child runs in its own session so a ^C at the terminal reaches only
+# this script, which then shuts the pipeline down in order.
+setsid wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" "$@" >"$rundir/records" &
+wsrecv_pid=$!
+setsid frameparse <"$rundir/records" >"$rundir/frames" &
+frameparse_pid=$!
+setsid sessionwriter -d "$dir" --status "$CAMREC_STATUS" <"$rundir/frames" >"$rundir/ended" &
+sessionwriter_pid=$!
+cat "$rundir/recovered" "$rundir/ended" | finalize_loop &
+finalize_pid=$!
+running=" $wsrecv_pid $frameparse_pid $sessionwriter_pid $finalize_pid "
+printf '%s\n' "$wsrecv_pid" >"$rundir/wsrecv.pid"
+printf '%s %s %s %s\n' "$wsrecv_pid" "$frameparse_pid" "$sessionwriter_pid" "$finalize_pid" >"$rundir/pids"
+log "recording to $dir, listening on $host:$port (control: $CAMREC_CTL)"
+
+# Operator commands: ctl reads what this script was given on stdin.
+exec 3<&0
+ctl <&3 &
+ctl_pid=$!
+exec 3<&-
 
 status=0
 while [ -n "${running// /}" ]; do
@@ -159,7 +173,7 @@ if [ -n "$ctl_pid" ]; then
 	wait "$ctl_pid" 2>/dev/null
 fi
 running= ctl_pid=
-rm -f "$rundir/records" "$rundir/frames" "$rundir/ended" "$rundir/pids" "$rundir/wsrecv.pid"
+rm -f "$rundir/records" "$rundir/frames" "$rundir/ended" "$rundir/recovered" "$rundir/pids" "$rundir/wsrecv.pid"
 [ "$own_rundir" -eq 1 ] && rm -rf "$rundir"
 log "stopped"
 exit "$status"

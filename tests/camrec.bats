@@ -151,6 +151,33 @@ state() {
 	done
 }
 
+@test "camrec.sh: ^C at the terminal (SIGINT to the whole group) still finishes every MP4" {
+	# A slow ffmpeg, so the ^C lands while the session is being finalized.
+	printf '#!/bin/sh\nsleep 1\nexec ffmpeg "$@"\n' >slowff
+	chmod +x slowff
+	# As from a terminal: SIGINT not ignored, the recorder leading its group.
+	FFMPEG_BIN=$PWD/slowff env --default-signal=INT setsid camrec.sh -p "$port" -d rec -R run </dev/null 2>camrec.log &
+	camrec_pid=$!
+	wait_for "[ -s run/status.json ]" 10
+	wait_port "$port"
+	camsim_bg
+	wait_for "ctl -c run/ctl.fifo -s run/status.json list | grep -q android" 10
+	c start >/dev/null
+	sleep 1
+	c stop >/dev/null
+	sleep 0.5
+	kill -INT -- "-$camrec_pid"
+	for i in $(seq 200); do
+		kill -0 "$camrec_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$camrec_pid"
+	camrec_pid=
+	grep -q 'mp4=ok thumbnail=ok' camrec.log
+	dir=$(echo rec/*/)
+	[ "$(mp4_frames "$dir")" -eq "$(index_pictures "$dir")" ]
+}
+
 @test "camrec.sh: kill -9 of the pipeline, then a restart recovers a playable MP4" {
 	start_camrec
 	camsim_bg
