@@ -276,6 +276,23 @@ record() {
 	find rec -mindepth 1 | sort | diff - <(printf '%s\n' rec/$NAME rec/$NAME/index.tsv rec/$NAME/session.json rec/$NAME/stream.h264)
 }
 
+@test "text that is not UTF-8, or cut inside a character, still lands in session.json" {
+	model=$(printf '\xe2\x82\xac%.0s' $(seq 100))	# 100 euro signs, 300 bytes
+	{
+		# An OPEN record by hand: its request path holds bytes 0xff 0xfe.
+		echo "record 1 7 $($PY -c 'import struct,sys; sys.stdout.write((struct.pack(">qHHHH", 1763743942123456, 50007, 9, 6, 0) + b"127.0.0.1/cam\xff\xfe").hex())')"
+		echo "caps 7 $model"
+		echo 'started 7'
+		echo "clip 7 $CLIP count=3"
+		echo 'close 7'
+	} > desc
+	record < desc
+	s=rec/$NAME
+	# The model is kept to 256 bytes: 85 whole signs and a cut one.
+	[ "$(jget $s/session.json device_model)" = "$(printf '\xe2\x82\xac%.0s' $(seq 85))?" ]
+	[ "$(jget $s/session.json path)" = '/cam??' ]
+}
+
 @test "frames with no capture_started at all start a session after 3 s" {
 	record <<-EOF
 	open 7

@@ -22,11 +22,13 @@
 #include "connmap.h"
 #include "h264.h"
 #include "sessionwriter.h"
+#include "utf8.h"
 #include "util.h"
 
 #define HOLD_GAP_US   2000000	/* held frames older than this are stale */
 #define AUTO_START_US 3000000	/* frames for this long without capture_started */
 #define HOLD_MAX      (8u << 20)	/* bytes held per connection at most */
+#define STATUS_WAIT_MS 100	/* idle time before a held-back status is written */
 #define TEXT_MAX      4096	/* bytes of a text message kept for status */
 
 struct conn *conn_first;
@@ -58,10 +60,9 @@ copy_text(const char *s, size_t len)
 		err(1, NULL);
 	memcpy(p, s, len);
 	p[len] = '\0';
-	/* A NUL inside would cut the copy short; none belongs in these. */
-	for (size_t i = 0; i < len; i++)
-		if (p[i] == '\0')
-			p[i] = '?';
+	/* It goes into JSON: no NUL to cut it short, no byte that is not
+	 * UTF-8 (a client's, or one a length limit cut in two). */
+	utf8_fix(p, len);
 	return p;
 }
 
@@ -371,9 +372,15 @@ wait_input(int fd, uint64_t sync_ms, uint64_t *next_sync)
 			}
 			timeout = (int)(*next_sync - now);
 		}
+		/* A status change held back waits for input no longer than
+		 * it would have waited for the next change. */
+		if (status_pending() && (timeout < 0 || timeout > STATUS_WAIT_MS))
+			timeout = STATUS_WAIT_MS;
 		n = poll(&p, 1, timeout);
 		if (n > 0)
 			return 0;
+		if (n == 0)
+			status_flush();
 		if (n < 0 && errno != EINTR)
 			return 0;	/* let read(2) report it */
 	}
@@ -479,6 +486,7 @@ main(int argc, char *argv[])
 	for (struct conn *c = conn_first; c != NULL; c = c->next)
 		session_end(c, newest_t_us, "end_of_input");
 	status_update(1);
+	status_flush();
 	while (conn_first)
 		conn_free(conn_first);
 	if (got < 0) {

@@ -104,5 +104,8 @@ int status_open(const char *path);
 void status_rate(struct conn *c, uint64_t t_us, size_t bytes);
 /* Rewrite the status file now (force) or when a second of stream time passed. */
 void status_update(int force);
+/* Whether a change waits to be written, and writing it now. */
+int status_pending(void);
+void status_flush(void);
 
 #endif

@@ -19,7 +19,9 @@
 
 static char *status_path, *status_tmp;
 static uint64_t last_write_t_us;
-static int written;
+static int written, pending;
+
+static void status_write(void);
 
 int
 status_open(const char *path)
@@ -120,8 +122,40 @@ camera(const struct conn *c)
 	return o;
 }
 
+/* A change is written at once unless the last write was less than this
+ * ago: a client sending text as fast as it can must not turn the one
+ * thread that writes every recording into a status-file writer. */
+#define FORCE_GAP_US 100000
+
 void
 status_update(int force)
+{
+	uint64_t gap = newest_t_us - last_write_t_us;
+
+	if (status_path == NULL)
+		return;
+	if (force)
+		pending = 1;
+	if (written && gap < 1000000 && !(pending && gap >= FORCE_GAP_US))
+		return;
+	status_write();
+}
+
+int
+status_pending(void)
+{
+	return pending;
+}
+
+void
+status_flush(void)
+{
+	if (pending)
+		status_write();
+}
+
+static void
+status_write(void)
 {
 	static int warned;
 	const struct conn *c;
@@ -129,10 +163,7 @@ status_update(int force)
 	char *text;
 	int fd, ok;
 
-	if (status_path == NULL)
-		return;
-	if (!force && written && newest_t_us - last_write_t_us < 1000000)
-		return;
+	pending = 0;
 	written = 1;
 	last_write_t_us = newest_t_us;
 	o = json_object();
