@@ -129,6 +129,7 @@ ffrun_discard(struct ffrun *fr)
 int
 ffrun_commit(struct ffrun *fr, const char **failed)
 {
+	char *tmp;
 	size_t i;
 	int e;
 
@@ -140,8 +141,10 @@ ffrun_commit(struct ffrun *fr, const char **failed)
 			errno = e;
 			return -1;
 		}
-		free(fr->tmp[i]);
+		/* No longer the signal handler's to remove: forget it first. */
+		tmp = fr->tmp[i];
 		fr->tmp[i] = NULL;
+		free(tmp);
 	}
 	return 0;
 }

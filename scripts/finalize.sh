@@ -14,10 +14,13 @@ case "${1:-}" in
 --version) echo "finalize.sh (camrec) 0.1.0"; exit 0 ;;
 esac
 quiet=0
-if [ "${1:-}" = -q ]; then
-	quiet=1
-	shift
-fi
+while getopts q opt; do
+	case $opt in
+	q) quiet=1 ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
 [ $# -eq 1 ] || usage
 dir=${1%/}
 if [ ! -f "$dir/stream.h264" ]; then
@@ -26,19 +29,19 @@ if [ ! -f "$dir/stream.h264" ]; then
 fi
 
 status=0
-fps=$(fpsest "$dir" 2>/dev/null) || fps=
+fps=$(fpsest -- "$dir" 2>/dev/null) || fps=
 if [ -f "$dir/index.tsv" ]; then
-	mux -t "$dir" "$dir/stream.h264" "$dir/stream.mp4" || status=$?
+	mux -t "$dir" -- "$dir/stream.h264" "$dir/stream.mp4" || status=$?
 else
-	mux -r "${fps:-10}" "$dir/stream.h264" "$dir/stream.mp4" || status=$?
+	mux -r "${fps:-10}" -- "$dir/stream.h264" "$dir/stream.mp4" || status=$?
 fi
 if [ "$status" -eq 0 ]; then
 	mp4=ok
-	thumb "$dir/stream.mp4" "$dir/thumbnail.jpg" || status=$?
+	thumb -- "$dir/stream.mp4" "$dir/thumbnail.jpg" || status=$?
 else
 	mp4="failed($status)"
 	# A thumbnail is still worth having when the MP4 could not be made.
-	thumb "$dir/stream.h264" "$dir/thumbnail.jpg" >/dev/null 2>&1 || :
+	thumb -- "$dir/stream.h264" "$dir/thumbnail.jpg" >/dev/null 2>&1 || :
 fi
 [ -f "$dir/thumbnail.jpg" ] && jpg=ok || jpg=missing
 

@@ -154,7 +154,8 @@ sequence_header(struct out *o, const struct psset *s)
 		n += 2 + p->len;
 		npps++;
 	}
-	if (first == NULL) {
+	/* The record counts SPS in 5 bits and PPS in 8. */
+	if (first == NULL || nsps > 31 || npps > 255) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -151,10 +151,16 @@ recover(const char *dir)
 	uint64_t end = 0;
 	int fd, rv = 1;
 
-	if (pathcat(path, sizeof path, dir, "session.json") < 0 ||
-	    (o = json_load_file(path, 0, &jerr)) == NULL || !json_is_object(o)) {
+	if (pathcat(path, sizeof path, dir, "session.json") < 0) {
+		warnx("%s: %s", dir, strerror(ENAMETOOLONG));
+		return 1;
+	}
+	memset(&jerr, 0, sizeof jerr);
+	if ((o = json_load_file(path, 0, &jerr)) == NULL || !json_is_object(o)) {
 		warnx("%s: not a session folder (session.json: %s)", dir,
-		    access(path, F_OK) < 0 ? strerror(errno) : jerr.text);
+		    access(path, F_OK) < 0 ? strerror(errno) :
+		    o != NULL ? "not a JSON object" : jerr.text);
+		json_decref(o);
 		return 3;
 	}
 	state = json_string_value(json_object_get(o, "state"));

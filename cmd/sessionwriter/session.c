@@ -448,15 +448,38 @@ session_frame(struct conn *c, const struct rec_frame *f, uint64_t t_us)
 		session_fail(c, t_us, what, errno);
 }
 
+/* Close a session's files, checking: close(2) is where a write error
+ * deferred by the file system (NFS, quota) shows when nothing was synced. */
+static int
+close_files(struct session *s, const char **what)
+{
+	int stream_fd = s->stream_fd, index_fd = s->index_fd;
+
+	dirty_remove(s);
+	s->stream_fd = s->index_fd = -1;
+	*what = "stream.h264";
+	if (close(stream_fd) < 0) {
+		close(index_fd);
+		return -1;
+	}
+	*what = INDEX_NAME;
+	return close(index_fd);
+}
+
 void
 session_end(struct conn *c, uint64_t t_us, const char *ended_by)
 {
 	struct session *s = c->s;
+	const char *what;
 
 	if (s == NULL)
 		return;
 	if (sync_enabled && (fdatasync(s->stream_fd) < 0 || fdatasync(s->index_fd) < 0)) {
 		session_fail(c, t_us, "fdatasync", errno);
+		return;
+	}
+	if (close_files(s, &what) < 0) {
+		session_fail(c, t_us, what, errno);
 		return;
 	}
 	if (write_json(c, s, "closed", wall_of(c, t_us), ended_by, NULL) < 0 ||

@@ -75,6 +75,7 @@ main(int argc, char *argv[])
 	struct spawn sp;
 	struct stat st;
 	uint64_t width = 0;
+	char at_text[32];
 	double seconds, fps;
 	int c, n = 0, status;
 
@@ -137,8 +138,11 @@ main(int argc, char *argv[])
 	args[n++] = "warning";
 	args[n++] = "-y";
 	if (at != NULL && !is_h264(in)) {
+		/* As parsed, not as typed: ffmpeg reads "1e3" or "0x10"
+		 * otherwise than strtod. */
+		snprintf(at_text, sizeof at_text, "%.6f", seconds);
 		args[n++] = "-ss";
-		args[n++] = (char *)at;
+		args[n++] = at_text;
 	}
 	if (is_h264(in)) {
 		args[n++] = "-f";

@@ -104,9 +104,10 @@ shutdown_all(void)
 			break;
 		out_pump();
 	}
-	/* Whatever is left gets its CLOSE record from here. */
-	lws_context_destroy(ctx);
+	/* Whatever is left gets its CLOSE record from here. A signal from
+	 * now on must not touch the context being destroyed. */
 	W.ctx = NULL;
+	lws_context_destroy(ctx);
 }
 
 int
@@ -145,7 +146,10 @@ main(int argc, char *argv[])
 			fifo = optarg;
 			break;
 		case 'm':
-			W.max_message = number("--max-message", optarg, 1, REC_MAX_BODY);
+			/* frameparse turns a message into a record 4 bytes
+			 * longer (its header is 20 bytes to the camera's 16). */
+			W.max_message = number("--max-message", optarg, 1,
+			    REC_MAX_BODY - (REC_FRAME_FIXED - 16));
 			break;
 		case 'i':
 			W.idle_s = (unsigned)number("--idle-timeout", optarg, 0, 86400);
