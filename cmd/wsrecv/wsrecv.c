@@ -114,6 +114,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "ctl", required_argument, NULL, 'c' },
 		{ "max-message", required_argument, NULL, 'm' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "lines", no_argument, NULL, 'L' },
