@@ -2,6 +2,7 @@
  * read (bad magic, unknown major version, truncation) rather than guess;
  * record types they do not know are handed on like any other. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -113,6 +114,20 @@ rec_reader_open(struct rec_reader *r, int fd)
 	}
 	r->start = REC_STREAM_HDR;
 	return 0;
+}
+
+int
+rec_reader_open_path(struct rec_reader *r, const char *path)
+{
+	int fd = 0;
+
+	if (path != NULL && strcmp(path, "-") != 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		memset(r, 0, sizeof *r);
+		r->fd = -1;
+		return -1;
+	}
+	return rec_reader_open(r, fd);
 }
 
 int

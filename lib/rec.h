@@ -106,6 +106,9 @@ struct rec_writer {
 /* Open a reader on fd and check the stream header. 0, or -1 with
  * r->error set (or errno for I/O and memory errors, r->error NULL). */
 int rec_reader_open(struct rec_reader *r, int fd);
+/* The same on a file by name, standard input for NULL or "-"; errors as
+ * above (errno from open(2) with r->error NULL). The caller closes r->fd. */
+int rec_reader_open_path(struct rec_reader *r, const char *path);
 /* Read one record: 1, 0 at a clean end of stream, -1 on error as above. */
 int rec_read(struct rec_reader *r, struct rec *out);
 /* Whether a whole record is already buffered, so rec_read will not block. */

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /* writeall.c */
@@ -31,5 +32,18 @@ int print_version(const char *name);
 /* stdout_close.c */
 /* Flush and close stdout, returning -1 with errno when output was lost. */
 int stdout_close(void);
+
+/* clock.c */
+/* Microseconds on the monotonic clock: for timeouts and intervals. */
+int64_t mono_us(void);
+
+/* fdlimit.c */
+/* Raise the open-files soft limit to the hard one, at most cap; returns
+ * the limit in force, 0 when it cannot be read. */
+rlim_t fdlimit_raise(rlim_t cap);
+
+/* pathcat.c */
+/* "dir/name" into buf; 0, or -1 with errno ENAMETOOLONG. */
+int pathcat(char *buf, size_t cap, const char *dir, const char *name);
 
 #endif

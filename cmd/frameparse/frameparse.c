@@ -165,7 +165,7 @@ main(int argc, char *argv[])
 	struct conn *c;
 	struct rec r;
 	const char *name = "stdin";
-	int fd = 0, ch, got;
+	int ch, got;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -182,13 +182,10 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc > 1)
 		usage(stderr, 2);
-	if (argc == 1 && strcmp(argv[0], "-") != 0) {
+	if (argc == 1 && strcmp(argv[0], "-") != 0)
 		name = argv[0];
-		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0)
-			err(1, "%s", name);
-	}
 
-	if (rec_reader_open(&rd, fd) < 0) {
+	if (rec_reader_open_path(&rd, argc == 1 ? argv[0] : NULL) < 0) {
 		if (rd.error)
 			errx(3, "%s: %s", name, rd.error);
 		err(1, "%s", name);

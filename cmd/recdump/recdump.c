@@ -124,7 +124,7 @@ main(int argc, char *argv[])
 	struct rec_reader rd;
 	struct rec r;
 	const char *name = "stdin";
-	int all_text = 0, fd = 0, c, got;
+	int all_text = 0, c, got;
 
 	while ((c = getopt_long(argc, argv, "a", longopts, NULL)) != -1) {
 		switch (c) {
@@ -144,13 +144,10 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc > 1)
 		usage(stderr, 2);
-	if (argc == 1 && strcmp(argv[0], "-") != 0) {
+	if (argc == 1 && strcmp(argv[0], "-") != 0)
 		name = argv[0];
-		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0)
-			err(1, "%s", name);
-	}
 
-	if (rec_reader_open(&rd, fd) < 0) {
+	if (rec_reader_open_path(&rd, argc == 1 ? argv[0] : NULL) < 0) {
 		if (rd.error)
 			errx(3, "%s: %s", name, rd.error);
 		err(1, "%s", name);

@@ -31,18 +31,6 @@ usage(FILE *f, int status)
 	exit(status);
 }
 
-static int
-pathcat(char *buf, size_t cap, const char *dir, const char *name)
-{
-	int n = snprintf(buf, cap, "%s/%s", dir, name);
-
-	if (n < 0 || (size_t)n >= cap) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
 /* Replace dir/name with data through a temporary file and rename(2). */
 static int
 replace_file(const char *dir, const char *name, const char *data, size_t len)

@@ -86,14 +86,6 @@ wall_of(const struct conn *c, uint64_t t_us)
 }
 
 static int
-pathcat(char *buf, size_t cap, const char *dir, const char *name)
-{
-	int n = snprintf(buf, cap, "%s/%s", dir, name);
-
-	return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
-static int
 sync_dir(const char *path)
 {
 	int fd, rv;

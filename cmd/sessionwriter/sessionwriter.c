@@ -345,10 +345,7 @@ dispatch(const struct rec *r)
 static uint64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)mono_us() / 1000;
 }
 
 /* Wait for input, syncing written sessions every sync_ms meanwhile.
@@ -386,18 +383,6 @@ wait_input(int fd, uint64_t sync_ms, uint64_t *next_sync)
 	}
 }
 
-static void
-raise_nofile(void)
-{
-	struct rlimit rl;
-
-	/* Two descriptors per recording camera: allow as many as we may. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -412,7 +397,7 @@ main(int argc, char *argv[])
 	struct rec r;
 	const char *name = "stdin", *status_file = NULL;
 	uint64_t sync_s = 1, sync_ms, next_sync;
-	int fd = 0, ch, got = 0;
+	int ch, got = 0;
 
 	while ((ch = getopt_long(argc, argv, "d:s:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -443,16 +428,14 @@ main(int argc, char *argv[])
 		errx(2, "-d: empty folder name");
 	sync_enabled = sync_s > 0;
 	sync_ms = sync_s * 1000;
-	if (argc == 1 && strcmp(argv[0], "-") != 0) {
+	if (argc == 1 && strcmp(argv[0], "-") != 0)
 		name = argv[0];
-		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0)
-			err(1, "%s", name);
-	}
 	if (mkdir(session_root, 0755) < 0 && errno != EEXIST)
 		err(1, "%s", session_root);
 	if (status_file != NULL && status_open(status_file) < 0)
 		err(1, NULL);
-	raise_nofile();
+	/* Two descriptors per recording camera: allow as many as we may. */
+	fdlimit_raise(RLIM_INFINITY);
 	/* An empty camera list at once: ctl can tell "nobody connected" from
 	 * "no recorder". */
 	status_update(1);
@@ -464,14 +447,14 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
-	if (rec_reader_open(&rd, fd) < 0) {
+	if (rec_reader_open_path(&rd, argc == 1 ? argv[0] : NULL) < 0) {
 		if (rd.error)
 			errx(3, "%s: %s", name, rd.error);
 		err(1, "%s", name);
 	}
 	next_sync = now_ms() + sync_ms;
 	for (;;) {
-		if (!rec_buffered(&rd) && wait_input(fd, sync_ms, &next_sync) < 0)
+		if (!rec_buffered(&rd) && wait_input(rd.fd, sync_ms, &next_sync) < 0)
 			break;
 		if ((got = rec_read(&rd, &r)) <= 0)
 			break;
