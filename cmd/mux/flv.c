@@ -12,7 +12,6 @@
 
 #define NIOV 512
 #define SCRATCH 16384
-#define TAG_MAX 0xffffff		/* FLV DataSize is 24 bits */
 
 struct out {
 	int fd;
@@ -171,15 +170,29 @@ sequence_header(struct out *o, const struct psset *s)
 	return flush(o);
 }
 
+/* One NAL unit of a picture: its 4-byte length, then its bytes. */
+static int
+put_nal(const unsigned char *p, size_t len, void *arg)
+{
+	struct out *o = arg;
+	unsigned char *n = room(o, 4);
+
+	if (n == NULL)
+		return -1;
+	be32_put(n, (uint32_t)len);
+	return put(o, n, 4) < 0 || put(o, p, len) < 0 ? -1 : 0;
+}
+
 int
-flv_write_part(int fd, const struct plan *pl, const struct part *pt)
+flv_write_part(int fd, const struct plan *pl, const struct part *pt,
+    const unsigned char *buf)
 {
 	static struct out o;
 	static const unsigned char header[13] = {
 		'F', 'L', 'V', 1, 0x01, 0, 0, 0, 9, 0, 0, 0, 0,
 	};
 	uint64_t base = pl->pic[pt->pic0].ms;
-	size_t i, k;
+	size_t i;
 
 	memset(&o, 0, sizeof o);
 	o.fd = fd;
@@ -187,27 +200,15 @@ flv_write_part(int fd, const struct plan *pl, const struct part *pt)
 		return -1;
 	for (i = pt->pic0; i < pt->pic0 + pt->npic; i++) {
 		const struct pic *pc = &pl->pic[i];
-		size_t data = 0;
 
-		for (k = 0; k < pc->nnal; k++)
-			data += 4 + pl->nal[pc->nal0 + k].len;
-		if (data + 5 > TAG_MAX || pc->ms - base > UINT32_MAX) {
+		/* plan_build keeps both within FLV's limits. */
+		if (pc->data + 5 > PLAN_TAG_MAX || pc->ms - base > UINT32_MAX) {
 			errno = EFBIG;
 			return -1;
 		}
-		if (tag_start(&o, data, (uint32_t)(pc->ms - base), pc->key, 1) < 0)
-			return -1;
-		for (k = 0; k < pc->nnal; k++) {
-			const struct nalref *r = &pl->nal[pc->nal0 + k];
-			unsigned char *len = room(&o, 4);
-
-			if (len == NULL)
-				return -1;
-			be32_put(len, (uint32_t)r->len);
-			if (put(&o, len, 4) < 0 || put(&o, r->p, r->len) < 0)
-				return -1;
-		}
-		if (tag_end(&o, data) < 0)
+		if (tag_start(&o, pc->data, (uint32_t)(pc->ms - base), pc->key, 1) < 0 ||
+		    plan_pic_nals(pc, buf, put_nal, &o) != 0 ||
+		    tag_end(&o, pc->data) < 0)
 			return -1;
 	}
 	return flush(&o);

@@ -75,11 +75,11 @@ xalloc(char *s)
 	return s;
 }
 
-/* Run ffmpeg to completion on argv; feed it part pt of the plan as FLV
- * when pl is not NULL. Returns only on success. */
+/* Run ffmpeg to completion on argv; feed it part pt of the plan (over the
+ * stream in buf) as FLV when pl is not NULL. Returns only on success. */
 static void
 run_ffmpeg(char **argv, const struct plan *pl, const struct part *pt,
-    const char *out)
+    const unsigned char *buf, const char *out)
 {
 	struct spawn sp;
 	char why[64];
@@ -91,7 +91,7 @@ run_ffmpeg(char **argv, const struct plan *pl, const struct part *pt,
 			    strerror(sp.exec_errno));
 		err(1, "cannot start %s", argv[0]);
 	}
-	if (pl != NULL && flv_write_part(sp.in, pl, pt) < 0)
+	if (pl != NULL && flv_write_part(sp.in, pl, pt, buf) < 0)
 		werr = errno;
 	if (werr != 0 && werr != EPIPE)
 		kill(sp.pid, SIGTERM);
@@ -128,6 +128,14 @@ warn_plan(const char *in, const struct plan *pl)
 		warnx("%s: %zu pictures before a key frame left out", in, pl->lead_delta);
 	if (pl->empty)
 		warnx("%s: %zu key/delta entries without a slice left out", in, pl->empty);
+	if (pl->too_large)
+		warnx("%s: %zu pictures over %u bytes (more than FLV carries) left out, "
+		    "and %zu pictures after them up to the next key frame", in,
+		    pl->too_large, PLAN_TAG_MAX - 5, pl->after_large);
+	if (pl->parts_dropped)
+		warnx("%s: picture seq %u and %zu after it left out: the parameter sets "
+		    "change more than %d times", in, pl->first_part_dropped,
+		    pl->parts_dropped - 1, MAX_PARTS - 1);
 	if (pl->ts_fixed)
 		warnx("%s: %zu device timestamps not after the one before; moved 1 ms later",
 		    in, pl->ts_fixed);
@@ -214,7 +222,7 @@ main(int argc, char *argv[])
 				errx(3, "%s: line %zu: malformed", idx_path, bad_line);
 			err(3, "%s", idx_path);
 		}
-		if (plan_build(&pl, &ix, m.p, m.len) < 0)
+		if (plan_build(&pl, &ix, m.p, m.len, MAX_PARTS) < 0)
 			err(1, "%s", in);
 		index_free(&ix);
 		warn_plan(in, &pl);
@@ -222,9 +230,6 @@ main(int argc, char *argv[])
 			errx(3, "%s: no decodable picture (%s)", in,
 			    pl.no_params ? "no SPS/PPS before the pictures" :
 			    pl.lead_delta ? "no key frame" : "no picture in the index");
-		if (pl.npart > MAX_PARTS)
-			errx(3, "%s: the parameter sets change %zu times; at most %d parts",
-			    in, pl.npart - 1, MAX_PARTS);
 	} else
 		check_decodable(in, m.p, m.len);
 
@@ -241,7 +246,7 @@ main(int argc, char *argv[])
 		if (ffrun_output(&run, out) < 0)
 			err(1, "asprintf");
 		args[18] = xalloc(outfile_url(run.tmp[0]));
-		run_ffmpeg(args, NULL, NULL, out);
+		run_ffmpeg(args, NULL, NULL, NULL, out);
 		free(args[11]);
 		free(args[18]);
 	} else {
@@ -268,7 +273,7 @@ main(int argc, char *argv[])
 				warnx("%s: picture seq %u: parameter sets change (%dx%d to %dx%d); "
 				    "writing %s", in, pl.pic[pt->pic0].seq, pl.part[k - 1].width,
 				    pl.part[k - 1].height, pt->width, pt->height, run.final[k]);
-			run_ffmpeg(args, &pl, pt, run.final[k]);
+			run_ffmpeg(args, &pl, pt, m.p, run.final[k]);
 			free(args[15]);
 			free(args[22]);
 		}

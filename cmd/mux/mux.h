@@ -18,16 +18,16 @@ struct psset {
 	struct ps pps[256];		/* by pic_parameter_set_id */
 };
 
-struct nalref {
-	const unsigned char *p;
-	size_t len;
-};
-
+/* A picture is its index entry's bytes less the parameter sets; its NAL
+ * units are found again when it is written, so the plan costs the same
+ * however many NAL units a (hostile) picture holds. */
 struct pic {
 	uint64_t ms;			/* device time, made strictly increasing */
+	uint64_t offset;		/* its index entry in stream.h264 */
+	uint32_t size;
 	uint32_t seq;
+	uint32_t data;			/* FLV payload: 4 + length per NAL unit */
 	int key;
-	size_t nal0, nnal;		/* its NAL units in plan.nal */
 };
 
 struct part {
@@ -39,8 +39,6 @@ struct part {
 struct plan {
 	struct pic *pic;
 	size_t npic, piccap;
-	struct nalref *nal;
-	size_t nnal, nalcap;
 	struct part *part;
 	size_t npart;
 	/* What was left out or changed, for warnings. */
@@ -50,11 +48,22 @@ struct plan {
 	size_t ts_fixed;		/* device times moved to keep order */
 	size_t truncated;		/* index entries past the end of the file */
 	size_t first_truncated;		/* 1-based index entry, if any */
+	size_t too_large;		/* pictures over what an FLV tag carries */
+	size_t after_large;		/* pictures left out until the next key frame */
+	size_t parts_dropped;		/* pictures past the last part allowed */
+	uint32_t first_part_dropped;	/* seq of the first of them */
 };
 
 /* plan.c */
-/* Walk the index over the mapped stream. 0, or -1 with errno (ENOMEM). */
-int plan_build(struct plan *pl, const struct index *ix, const unsigned char *buf, size_t len);
+#define PLAN_TAG_MAX 0xffffff		/* FLV DataSize is 24 bits */
+/* Walk the index over the mapped stream, making at most max_parts parts.
+ * 0, or -1 with errno (ENOMEM). */
+int plan_build(struct plan *pl, const struct index *ix, const unsigned char *buf,
+    size_t len, size_t max_parts);
+/* Call fn for each NAL unit of pc that goes into the MP4; stops at the
+ * first nonzero return and returns it. */
+int plan_pic_nals(const struct pic *pc, const unsigned char *buf,
+    int (*fn)(const unsigned char *p, size_t len, void *arg), void *arg);
 void plan_free(struct plan *pl);
 /* The frame interval given to the last picture: the median spacing. */
 uint64_t plan_last_interval(const struct plan *pl, const struct part *pt);
@@ -62,6 +71,7 @@ uint64_t plan_last_interval(const struct plan *pl, const struct part *pt);
 /* flv.c */
 /* Write one part as an FLV stream to fd. 0, or -1 with errno (EPIPE when
  * ffmpeg went away). */
-int flv_write_part(int fd, const struct plan *pl, const struct part *pt);
+int flv_write_part(int fd, const struct plan *pl, const struct part *pt,
+    const unsigned char *buf);
 
 #endif

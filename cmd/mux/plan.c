@@ -45,20 +45,6 @@ grow(void *p, size_t *cap, size_t need, size_t size)
 }
 
 static int
-add_nal(struct plan *pl, const unsigned char *p, size_t len)
-{
-	struct nalref *q = grow(pl->nal, &pl->nalcap, pl->nnal + 1, sizeof *q);
-
-	if (q == NULL)
-		return -1;
-	pl->nal = q;
-	pl->nal[pl->nnal].p = p;
-	pl->nal[pl->nnal].len = len;
-	pl->nnal++;
-	return 0;
-}
-
-static int
 new_part(struct plan *pl, const struct psset *cur)
 {
 	struct part *q = reallocarray(pl->part, pl->npart + 1, sizeof *q);
@@ -83,16 +69,39 @@ new_part(struct plan *pl, const struct psset *cur)
 	return 0;
 }
 
+/* What a picture's entry adds to the MP4: every NAL unit but the
+ * parameter sets, which go into the part's sequence header. */
+static int
+in_picture(const struct h264_nal *nal)
+{
+	return nal->len > 0 && nal->type != NAL_SPS && nal->type != NAL_PPS;
+}
+
 int
-plan_build(struct plan *pl, const struct index *ix, const unsigned char *buf, size_t len)
+plan_pic_nals(const struct pic *pc, const unsigned char *buf,
+    int (*fn)(const unsigned char *p, size_t len, void *arg), void *arg)
+{
+	struct h264_nal nal;
+	size_t pos = 0;
+	int r;
+
+	while (h264_next_nal(buf + pc->offset, pc->size, &pos, &nal))
+		if (in_picture(&nal) && (r = fn(nal.p, nal.len, arg)) != 0)
+			return r;
+	return 0;
+}
+
+int
+plan_build(struct plan *pl, const struct index *ix, const unsigned char *buf,
+    size_t len, size_t max_parts)
 {
 	struct psset cur;
 	struct part *part = NULL;
 	struct h264_sps sps;
 	struct h264_nal nal;
-	uint64_t last_ms = 0;
-	size_t i, pos, nal0;
-	int changed = 0, picture, slice, key, id;
+	uint64_t last_ms = 0, base_ms = 0, data, ms;
+	size_t i, pos;
+	int changed = 0, need_key = 0, picture, slice, key, id;
 
 	memset(pl, 0, sizeof *pl);
 	memset(&cur, 0, sizeof cur);
@@ -108,7 +117,7 @@ plan_build(struct plan *pl, const struct index *ix, const unsigned char *buf, si
 		}
 		picture = e->kind == FRAME_KEY || e->kind == FRAME_DELTA;
 		slice = key = 0;
-		nal0 = pl->nnal;
+		data = 0;
 		pos = 0;
 		while (h264_next_nal(buf + e->offset, e->size, &pos, &nal)) {
 			if (nal.len == 0)
@@ -132,60 +141,81 @@ plan_build(struct plan *pl, const struct index *ix, const unsigned char *buf, si
 				cur.pps[id].len = nal.len;
 				break;
 			default:
-				if (!picture)
-					break;
 				if (nal.type >= 1 && nal.type <= 5)
 					slice = 1;
 				if (nal.type == NAL_IDR)
 					key = 1;
-				if (add_nal(pl, nal.p, nal.len) < 0)
-					return -1;
+				data += 4 + nal.len;
 			}
 		}
 		if (!picture)
 			continue;
 		if (!slice) {
-			pl->nnal = nal0;
 			pl->empty++;
 			continue;
 		}
+		if (pl->parts_dropped) {
+			pl->parts_dropped++;
+			continue;
+		}
 		if (!complete(&cur)) {
-			pl->nnal = nal0;
 			pl->no_params++;
 			continue;
 		}
+		/* A picture FLV cannot carry is left out, and so is every
+		 * picture that may refer to it, up to the next key frame. */
+		if (data + 5 > PLAN_TAG_MAX) {
+			pl->too_large++;
+			need_key = 1;
+			continue;
+		}
+		if (need_key && !key) {
+			pl->after_large++;
+			continue;
+		}
+		need_key = 0;
+		/* MP4 needs strictly increasing times; a camera clock that
+		 * repeats or steps back is nudged forward. */
+		ms = e->device_ms;
+		if (pl->npic > 0 && ms <= last_ms)
+			ms = last_ms + 1;
+		/* FLV times are 32-bit milliseconds from the part's start: a
+		 * clock that leaps further starts a new part. */
+		if (part != NULL && ms - base_ms > UINT32_MAX)
+			changed = 1;
 		if (part == NULL || changed) {
 			/* A part must open with a picture that needs no other. */
 			if (!key) {
-				pl->nnal = nal0;
 				pl->lead_delta++;
+				continue;
+			}
+			if (pl->npart == max_parts) {
+				pl->parts_dropped = 1;
+				pl->first_part_dropped = e->seq;
 				continue;
 			}
 			if (new_part(pl, &cur) < 0)
 				return -1;
 			part = &pl->part[pl->npart - 1];
+			base_ms = ms;
 			changed = 0;
 		}
 		{
 			struct pic *q = grow(pl->pic, &pl->piccap, pl->npic + 1, sizeof *q);
-			uint64_t ms = e->device_ms;
 
 			if (q == NULL)
 				return -1;
 			pl->pic = q;
-			/* MP4 needs strictly increasing times; a camera clock
-			 * that repeats or steps back is nudged forward. */
-			if (pl->npic > 0 && ms <= last_ms) {
-				ms = last_ms + 1;
+			if (pl->npic > 0 && ms != e->device_ms)
 				pl->ts_fixed++;
-			}
 			last_ms = ms;
 			q += pl->npic++;
 			q->ms = ms;
+			q->offset = e->offset;
+			q->size = e->size;
 			q->seq = e->seq;
+			q->data = (uint32_t)data;
 			q->key = key;
-			q->nal0 = nal0;
-			q->nnal = pl->nnal - nal0;
 			part->npic++;
 		}
 	}
@@ -196,7 +226,6 @@ void
 plan_free(struct plan *pl)
 {
 	free(pl->pic);
-	free(pl->nal);
 	free(pl->part);
 	memset(pl, 0, sizeof *pl);
 }
