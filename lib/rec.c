@@ -3,6 +3,7 @@
  * record types they do not know are handed on like any other. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -113,6 +114,7 @@ rec_reader_open(struct rec_reader *r, int fd)
 		return -1;
 	}
 	r->start = REC_STREAM_HDR;
+	r->opened = 1;
 	return 0;
 }
 
@@ -128,6 +130,21 @@ rec_reader_open_path(struct rec_reader *r, const char *path)
 		return -1;
 	}
 	return rec_reader_open(r, fd);
+}
+
+int
+rec_reader_why(const struct rec_reader *r, char *buf, size_t cap)
+{
+	if (r->error == NULL) {
+		snprintf(buf, cap, "%s", strerror(errno));
+		return 0;
+	}
+	if (r->opened)
+		snprintf(buf, cap, "offset %llu: %s", (unsigned long long)r->rec_offset,
+		    r->error);
+	else
+		snprintf(buf, cap, "%s", r->error);
+	return 1;
 }
 
 int

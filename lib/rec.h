@@ -93,6 +93,7 @@ struct rec_reader {
 	uint64_t offset;		/* stream offset of buf[start] */
 	uint64_t rec_offset;		/* stream offset of the last record read */
 	int eof;
+	int opened;			/* the stream header was read */
 	const char *error;		/* why rec_read() failed, for the caller */
 };
 
@@ -111,6 +112,11 @@ int rec_reader_open(struct rec_reader *r, int fd);
 int rec_reader_open_path(struct rec_reader *r, const char *path);
 /* Read one record: 1, 0 at a clean end of stream, -1 on error as above. */
 int rec_read(struct rec_reader *r, struct rec *out);
+/* Why the reader failed, as one line into buf: the stream's fault (with
+ * the record's offset once past the header) or errno's. Returns 1 when the
+ * stream is at fault (not a record stream, truncated, absurd), 0 when the
+ * system is (call it before anything else changes errno). */
+int rec_reader_why(const struct rec_reader *r, char *buf, size_t cap);
 /* Whether a whole record is already buffered, so rec_read will not block. */
 int rec_buffered(const struct rec_reader *r);
 void rec_reader_close(struct rec_reader *r);

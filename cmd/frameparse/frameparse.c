@@ -165,6 +165,7 @@ main(int argc, char *argv[])
 	struct conn *c;
 	struct rec r;
 	const char *name = "stdin";
+	char why[256];
 	int ch, got;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -185,11 +186,8 @@ main(int argc, char *argv[])
 	if (argc == 1 && strcmp(argv[0], "-") != 0)
 		name = argv[0];
 
-	if (rec_reader_open_path(&rd, argc == 1 ? argv[0] : NULL) < 0) {
-		if (rd.error)
-			errx(3, "%s: %s", name, rd.error);
-		err(1, "%s", name);
-	}
+	if (rec_reader_open_path(&rd, argc == 1 ? argv[0] : NULL) < 0)
+		errx(rec_reader_why(&rd, why, sizeof why) ? 3 : 1, "%s: %s", name, why);
 	if (rec_writer_open(&wr, 1) < 0)
 		err(1, NULL);
 	for (;;) {
@@ -221,12 +219,8 @@ main(int argc, char *argv[])
 	put_or_die(rec_flush(&wr));
 	while (conn_list)
 		conn_forget(conn_list);
-	if (got < 0) {
-		if (rd.error)
-			errx(3, "%s: offset %llu: %s", name,
-			    (unsigned long long)rd.rec_offset, rd.error);
-		err(1, "%s", name);
-	}
+	if (got < 0)
+		errx(rec_reader_why(&rd, why, sizeof why) ? 3 : 1, "%s: %s", name, why);
 	rec_reader_close(&rd);
 	rec_writer_close(&wr);
 	connmap_free(&conns);

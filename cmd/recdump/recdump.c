@@ -124,6 +124,7 @@ main(int argc, char *argv[])
 	struct rec_reader rd;
 	struct rec r;
 	const char *name = "stdin";
+	char why[256];
 	int all_text = 0, c, got;
 
 	while ((c = getopt_long(argc, argv, "a", longopts, NULL)) != -1) {
@@ -147,19 +148,12 @@ main(int argc, char *argv[])
 	if (argc == 1 && strcmp(argv[0], "-") != 0)
 		name = argv[0];
 
-	if (rec_reader_open_path(&rd, argc == 1 ? argv[0] : NULL) < 0) {
-		if (rd.error)
-			errx(3, "%s: %s", name, rd.error);
-		err(1, "%s", name);
-	}
+	if (rec_reader_open_path(&rd, argc == 1 ? argv[0] : NULL) < 0)
+		errx(rec_reader_why(&rd, why, sizeof why) ? 3 : 1, "%s: %s", name, why);
 	while ((got = rec_read(&rd, &r)) > 0)
 		print_record(&r, all_text);
-	if (got < 0) {
-		if (rd.error)
-			errx(3, "%s: offset %llu: %s", name,
-			    (unsigned long long)rd.rec_offset, rd.error);
-		err(1, "%s", name);
-	}
+	if (got < 0)
+		errx(rec_reader_why(&rd, why, sizeof why) ? 3 : 1, "%s: %s", name, why);
 	rec_reader_close(&rd);
 	if (stdout_close() < 0)
 		err(1, "stdout");
