@@ -94,7 +94,8 @@ state() {
 	dir=$(echo rec/*/)
 	n=$(index_pictures "$dir")
 	# 2 s at 15 fps, give or take the start and stop round trips.
-	[ "$n" -ge 20 ] && [ "$n" -le 45 ]
+	[ "$n" -ge 20 ]
+	[ "$n" -le 45 ]
 	stop_camrec
 }
 
@@ -105,7 +106,8 @@ state() {
 	wait_for "[ \$(ctl -c run/ctl.fifo -s run/status.json list | grep -c android) -eq 2 ]" 10
 	id=$(c list | awk '/ one$/ { print $1 }')
 	id2=$(c list | awk '/ two$/ { print $1 }')
-	[ -n "$id" ] && [ -n "$id2" ]
+	[ -n "$id" ]
+	[ -n "$id2" ]
 	run c start @"$id"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"1 confirmed"* ]]
@@ -146,9 +148,7 @@ state() {
 	dir=$(echo rec/*/)
 	[ "$(state "$dir")" = closed ]
 	[ -s "$dir/stream.mp4" ]
-	for p in $w $f $s $l; do
-		! kill -0 "$p" 2>/dev/null
-	done
+	gone $w $f $s $l
 }
 
 @test "camrec.sh: ^C at the terminal (SIGINT to the whole group) still finishes every MP4" {
@@ -217,9 +217,7 @@ state() {
 	camrec_pid=
 	[ "$status" -eq 1 ]
 	grep -q 'camrec: frameparse exited with status 137; stopping the recorder' camrec.log
-	for p in $w $s $l; do
-		! kill -0 "$p" 2>/dev/null
-	done
+	gone $w $s $l
 }
 
 @test "camrec.sh: hostile device model and messages change nothing outside the session" {

@@ -24,6 +24,29 @@ wait_port() {
 	return 1
 }
 
+# gone PID...: every PID has exited (or is a zombie nobody reaped yet), each
+# within GONE_WAIT seconds (default 5); names the first that has not.
+gone() {
+	local p i state
+	for p in "$@"; do
+		for i in $(seq 1 $((${GONE_WAIT:-5} * 10))); do
+			state=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue 2
+			case $state in Z*) continue 2 ;; esac
+			sleep 0.1
+		done
+		echo "process $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)) still running" >&2
+		return 1
+	done
+}
+
+# no_temporaries [DIR]: no .NAME.tmp-PID left behind in DIR (default .).
+no_temporaries() {
+	local left
+	left=$(ls -a "${1:-.}" | grep '\.tmp-') || return 0
+	echo "temporaries left in ${1:-.}: $left" >&2
+	return 1
+}
+
 # Wait up to $2 seconds for a command (a string run by bash) to succeed.
 wait_for() {
 	local i

@@ -65,7 +65,7 @@ pictures() {
 # Nothing under the final name, no temporary left behind.
 no_output() {
 	[ ! -e "$1" ]
-	! ls -a "$(dirname "$1")" | grep -q '\.tmp-'
+	no_temporaries "$(dirname "$1")"
 }
 
 @test "mux -t: every picture keeps its device timestamp" {
@@ -239,5 +239,6 @@ no_output() {
 	: > notadir
 	run -1 --separate-stderr mux s/stream.h264 notadir/stream.mp4
 	[ "$stderr" = "mux: notadir/stream.mp4: cannot write notadir/stream.mp4.log: Not a directory" ]
-	[ -f notadir ] && [ ! -s notadir ]
+	[ -f notadir ]
+	[ ! -s notadir ]
 }

@@ -42,7 +42,8 @@ setup() {
 	[[ "$output" == *"codec_name=h264"* ]]
 	[[ "$output" == *"width=1280"* ]]
 	session=$(find "$BATS_TEST_TMPDIR"/camrec-demo.*/recordings -mindepth 1 -maxdepth 1 -type d)
-	[ -s "$session/stream.mp4" ] && [ -s "$session/thumbnail.jpg" ]
+	[ -s "$session/stream.mp4" ]
+	[ -s "$session/thumbnail.jpg" ]
 	# Nothing the demo started is still running.
-	! pgrep -f "$BATS_TEST_TMPDIR/camrec-demo" >/dev/null
+	run -1 pgrep -f "$BATS_TEST_TMPDIR/camrec-demo"
 }

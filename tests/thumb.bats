@@ -39,8 +39,9 @@ ref() {
 	ref a.mp4 0 r.jpg
 	cmp h.jpg r.jpg
 	cmp m.jpg r.jpg
-	[ ! -e h.jpg.log ] && [ ! -e m.jpg.log ]
-	! ls -a | grep -q '\.tmp-'
+	[ ! -e h.jpg.log ]
+	[ ! -e m.jpg.log ]
+	no_temporaries
 }
 
 @test "thumb --at picks the picture at that time" {
@@ -54,7 +55,7 @@ ref() {
 	cmp half.jpg r15.jpg
 	thumb --at 0.5 a.h264 hhalf.jpg
 	cmp hhalf.jpg r15.jpg
-	! cmp -s half.jpg r.jpg
+	run -1 cmp -s half.jpg r.jpg
 }
 
 @test "thumb --width scales keeping the aspect ratio" {
@@ -69,8 +70,9 @@ ref() {
 	[ "$stderr" = "thumb: a.mp4: no picture at 10 seconds" ]
 	run -3 --separate-stderr thumb --at 10 a.h264 m.jpg
 	[ "$stderr" = "thumb: a.h264: no picture at 10 seconds" ]
-	[ ! -e m.jpg ] && [ ! -e m.jpg.log ]
-	! ls -a | grep -q '\.tmp-'
+	[ ! -e m.jpg ]
+	[ ! -e m.jpg.log ]
+	no_temporaries
 }
 
 @test "thumb: usage errors exit 2" {
@@ -93,10 +95,11 @@ ref() {
 	[ "$stderr" = "thumb: empty.mp4: empty" ]
 	# The pictures without their parameter sets: nothing decodes.
 	$PY -c 'import re, sys; d = open("a.h264", "rb").read(); sys.stdout.buffer.write(re.sub(b"\x00\x00\x00\x01[\x67\x68][^\x00]*", b"", d))' > nosps.h264
-	! h264info nosps.h264
+	run -3 h264info nosps.h264
 	run -3 --separate-stderr thumb nosps.h264 x.jpg
 	[ "$stderr" = "thumb: nosps.h264: no SPS/PPS: no decodable picture" ]
-	[ ! -e x.jpg ] && [ ! -e x.jpg.log ]
+	[ ! -e x.jpg ]
+	[ ! -e x.jpg.log ]
 }
 
 @test "thumb: ffmpeg not found 127, not executable 126, failing 4" {
@@ -106,13 +109,14 @@ ref() {
 	chmod 644 fake
 	FFMPEG_BIN=$PWD/fake run -126 --separate-stderr thumb a.h264 x.jpg
 	[ "$stderr" = "thumb: $PWD/fake: Permission denied" ]
-	[ ! -e x.jpg ] && [ ! -e x.jpg.log ]
+	[ ! -e x.jpg ]
+	[ ! -e x.jpg.log ]
 	chmod 755 fake
 	FFMPEG_BIN=$PWD/fake run -4 --separate-stderr thumb a.h264 x.jpg
 	[ "$stderr" = "thumb: x.jpg: ffmpeg failed with exit status 1; its messages are in x.jpg.log" ]
 	grep -qx 'fake ffmpeg: no luck' x.jpg.log
 	[ ! -e x.jpg ]
-	! ls -a | grep -q '\.tmp-'
+	no_temporaries
 }
 
 @test "thumb: an mp4 ffmpeg cannot read exits 4; an unwritable folder exits 1" {
