@@ -256,6 +256,35 @@ record() {
 	mkrec --cat "$CLIP" 0 3 | cmp - rec/${NAME}_3/stream.h264
 }
 
+@test "a flood of capture_started: a session with no frame is kept, new sessions are bounded" {
+	# 3,000 in 60 ms of stream time, no frame between them: one session
+	{
+		echo "open 7"
+		echo "step 20"
+		for i in $(seq 3000); do echo "started 7 take $i"; done
+		echo "clip 7 $CLIP count=3"
+		echo "close 7"
+	} | mkrec -o in.rec
+	frameparse in.rec | timeout 120 sessionwriter -d rec -s 1 > out 2> err
+	[ "$(find rec -mindepth 1 -maxdepth 1 | wc -l)" -eq 1 ]
+	[ "$(cat out)" = "closed rec/$NAME" ]
+	[ -z "$(cat err)" ]
+	mkrec --cat "$CLIP" 0 3 | cmp - rec/$NAME/stream.h264
+	[ "$(jget rec/$NAME/session.json capture_message)" = "take 3000" ]
+	# a frame after each one, 6 s of stream time: 5 sessions, every frame kept
+	{
+		echo "open 7"
+		for i in $(seq 3000); do echo "started 7"; echo "frame 7 $i 1000 00000001658880"; done
+		echo "close 7"
+	} | mkrec -o in2.rec
+	frameparse in2.rec | timeout 120 sessionwriter -d rec2 -s 1 > out2 2> err2
+	[ "$(find rec2 -mindepth 1 -maxdepth 1 | wc -l)" -eq 5 ]
+	[ "$(grep -c '^closed rec2/' out2)" -eq 5 ]
+	[ "$(cat err2)" = "sessionwriter: conn 7: more than 5 sessions in 10 s, capture_started deferred" ]
+	[ "$(cat rec2/*/index.tsv | grep -vc '^#')" -eq 3000 ]
+	[ "$(jget rec2/${NAME}_5/session.json frames)" -eq 2996 ]
+}
+
 @test "client text never reaches a path: hostile device model and messages" {
 	sed "s|CLIPFILE|$CLIP|" > desc <<-'EOF'
 	open 7 path=/../../etc

@@ -269,8 +269,11 @@ session_open(struct conn *c, uint64_t t_us, const char *started_by,
 	if (capture_message && (s->capture_message = strdup(capture_message)) == NULL)
 		err(1, NULL);
 	base_name(base, sizeof base, c, s->started_wall_us);
-	/* Never reuse a folder: mkdir is the test, EEXIST the next suffix. */
-	for (n = 1; n <= MAX_SUFFIX; n++) {
+	/* Never reuse a folder: mkdir is the test, EEXIST the next suffix.
+	 * The search goes on from the suffix this connection used last, so
+	 * sessions in one second cost one mkdir each, not one per folder. */
+	n = strcmp(base, c->name_base) == 0 ? c->name_suffix + 1 : 1;
+	for (; n <= MAX_SUFFIX; n++) {
 		int len;
 
 		if (n == 1)
@@ -293,6 +296,8 @@ session_open(struct conn *c, uint64_t t_us, const char *started_by,
 		    (unsigned long long)c->id, dir);
 		goto fail;
 	}
+	snprintf(c->name_base, sizeof c->name_base, "%s", base);
+	c->name_suffix = n;
 	if ((s->dir = strdup(dir)) == NULL)
 		err(1, NULL);
 	if (pathcat(path, sizeof path, dir, "stream.h264") < 0) {

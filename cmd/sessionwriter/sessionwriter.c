@@ -93,6 +93,7 @@ conn_free(struct conn *c)
 	free(c->hold_data);
 	free(c->last_text);
 	free(c->last_status);
+	free(c->pending_message);
 	free(c);
 }
 
@@ -133,14 +134,40 @@ on_open(const struct rec *r)
 	status_update(1);
 }
 
-/* Open a session and write the held frames at its head. */
+/* Whether the connection may open another session at now_us: fewer than
+ * SESSION_BURST opens in the SESSION_WINDOW_US before it. A clock running
+ * backwards (only a damaged replay has one) opens nothing. */
+static int
+may_open(const struct conn *c, uint64_t now_us)
+{
+	uint64_t oldest;
+
+	if (c->nopened < SESSION_BURST)
+		return 1;
+	oldest = c->opened_us[c->nopened % SESSION_BURST];
+	return now_us >= oldest && now_us - oldest >= SESSION_WINDOW_US;
+}
+
 static void
-start(struct conn *c, uint64_t t_us, const char *started_by, const char *message)
+pending_clear(struct conn *c)
+{
+	c->start_pending = 0;
+	free(c->pending_message);
+	c->pending_message = NULL;
+}
+
+/* Open a session starting at t_us (now_us is the record that caused it),
+ * and write the held frames at its head. */
+static void
+start(struct conn *c, uint64_t t_us, uint64_t now_us, const char *started_by,
+    const char *message)
 {
 	size_t i;
 
 	c->stopped = 0;
 	c->discard = 0;
+	c->bound_warned = 0;
+	c->opened_us[c->nopened++ % SESSION_BURST] = now_us;
 	if (session_open(c, t_us, started_by, message) == 0)
 		for (i = 0; i < c->nheld && c->s != NULL; i++) {
 			struct rec_frame f = c->held[i].f;
@@ -148,8 +175,27 @@ start(struct conn *c, uint64_t t_us, const char *started_by, const char *message
 			f.payload = c->hold_data + c->held[i].off;
 			session_frame(c, &f, c->held[i].t_us);
 		}
+	pending_clear(c);
 	hold_clear(c);
 	status_update(1);
+}
+
+/* A capture_started over the bound: the open session goes on; without one,
+ * the capture starts with the first frame the bound allows. */
+static void
+defer_start(struct conn *c, const char *message)
+{
+	if (!c->bound_warned)
+		warnx("conn %llu: more than %d sessions in %d s, capture_started deferred",
+		    (unsigned long long)c->id, SESSION_BURST, SESSION_WINDOW_US / 1000000);
+	c->bound_warned = 1;
+	if (c->s != NULL)
+		return;
+	pending_clear(c);
+	c->start_pending = 1;
+	c->stopped = 0;
+	if (message != NULL)
+		c->pending_message = copy_text(message, strlen(message));
 }
 
 static void
@@ -160,19 +206,32 @@ on_status(struct conn *c, const struct rec *r, const char *status, const char *m
 	c->last_status_us = r->t_us;
 	c->have_status = 1;
 	if (strcmp(status, "capture_started") == 0) {
+		if (c->s != NULL && !c->s->have_real) {
+			/* Nothing recorded yet: the same capture, told again. */
+			if (message != NULL) {
+				free(c->s->capture_message);
+				c->s->capture_message = copy_text(message, strlen(message));
+			}
+			return;
+		}
 		if (c->s != NULL && strcmp(c->s->started_by, "frames") == 0) {
 			/* The status came late to a session the frames began. */
 			if (c->s->capture_message == NULL && message != NULL)
 				c->s->capture_message = copy_text(message, strlen(message));
 			return;
 		}
+		if (!may_open(c, r->t_us)) {
+			defer_start(c, message);
+			return;
+		}
 		session_end(c, r->t_us, "capture_started");
 		if (c->nheld > 0 && r->t_us - c->held[c->nheld - 1].t_us > HOLD_GAP_US)
 			hold_clear(c);
-		start(c, r->t_us, "capture_started", message);
+		start(c, r->t_us, r->t_us, "capture_started", message);
 	} else if (strcmp(status, "capture_stopped") == 0) {
 		session_end(c, r->t_us, "capture_stopped");
 		hold_clear(c);
+		pending_clear(c);
 		c->stopped = 1;
 	}
 }
@@ -279,9 +338,20 @@ hold(struct conn *c, const struct rec_frame *f, uint64_t t_us)
 	c->held[c->nheld].off = c->hold_len;
 	c->nheld++;
 	c->hold_len += f->payload_len;
+	if (c->start_pending) {
+		if (may_open(c, t_us))
+			start(c, c->held[0].t_us, t_us, "capture_started", c->pending_message);
+		else if (c->hold_len >= HOLD_MAX)
+			hold_clear(c);
+		return;
+	}
 	/* A camera streaming with no capture_started at all still records. */
-	if (t_us - c->held[0].t_us >= AUTO_START_US || c->hold_len >= HOLD_MAX)
-		start(c, c->held[0].t_us, "frames", NULL);
+	if (t_us - c->held[0].t_us >= AUTO_START_US || c->hold_len >= HOLD_MAX) {
+		if (may_open(c, t_us))
+			start(c, c->held[0].t_us, t_us, "frames", NULL);
+		else if (c->hold_len >= HOLD_MAX)
+			hold_clear(c);
+	}
 }
 
 static void

@@ -11,6 +11,11 @@
 
 #include "rec.h"
 
+/* New sessions per connection: at most SESSION_BURST in any SESSION_WINDOW_US
+ * of stream time, so a flood of capture_started cannot stall the writer. */
+#define SESSION_BURST     5
+#define SESSION_WINDOW_US 10000000
+
 #define RATE_SLOTS   32		/* 100 ms slots; fps/kbps use the last 30 */
 #define RATE_SLOT_US 100000
 
@@ -60,6 +65,17 @@ struct conn {
 	struct session *s;		/* the open session, or NULL */
 	int stopped;			/* after capture_stopped: drop frames */
 	int discard;			/* after a write error: drop frames */
+
+	/* Session opens, for the SESSION_BURST bound. */
+	uint64_t opened_us[SESSION_BURST];	/* a ring, by nopened */
+	uint64_t nopened;
+	int start_pending;		/* a capture_started over the bound waits */
+	char *pending_message;		/* its message, or NULL */
+	int bound_warned;
+
+	/* The last folder name used, so a taken name costs one mkdir. */
+	char name_base[128];
+	int name_suffix;
 
 	/* The newest codec config, to put at the head of a session lacking it. */
 	unsigned char *config;
