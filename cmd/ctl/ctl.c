@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -29,10 +28,13 @@ struct timer {
 	struct sent prev;
 };
 
-volatile sig_atomic_t ctl_signal;
-static sigset_t wait_mask;	/* the mask while waiting: signals let through */
-static struct timer timers[MAX_TIMERS];
-static size_t ntimers;
+/* Lifetime: main(); what every command of this run shares. */
+struct run {
+	const struct ctl_opts *o;
+	struct waiter w;
+	struct timer timers[MAX_TIMERS];	/* the stops of "for" commands */
+	size_t ntimers;
+};
 
 static void
 usage(FILE *f, int status)
@@ -40,39 +42,6 @@ usage(FILE *f, int status)
 	fprintf(f, "usage: ctl [-n] [-c fifo] [-s status] [-w seconds] "
 	    "[command [argument ...]]\n");
 	exit(status);
-}
-
-static void
-on_signal(int sig)
-{
-	ctl_signal = sig;
-}
-
-/* A signal ignored when ctl starts (a background job of a script for
- * SIGINT) stays ignored, as the shell meant. */
-static void
-catch(int sig, const struct sigaction *sa)
-{
-	struct sigaction old;
-
-	if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-		return;
-	sigaction(sig, sa, NULL);
-}
-
-int
-ctl_sleep(int64_t us)
-{
-	struct timespec ts;
-
-	if (us < 0)
-		us = 0;
-	ts.tv_sec = us / 1000000;
-	ts.tv_nsec = (us % 1000000) * 1000;
-	if (ctl_signal)
-		return -1;
-	ppoll(NULL, 0, &ts, &wait_mask);
-	return ctl_signal ? -1 : 0;
 }
 
 static int
@@ -100,8 +69,10 @@ list(const struct ctl_opts *o, const struct ctl_cmd *c)
 }
 
 static int
-run(const struct ctl_opts *o, const struct ctl_cmd *c)
+run(struct run *R, const struct ctl_cmd *c)
 {
+	const struct ctl_opts *o = R->o;
+	struct timer *t;
 	struct ctl_cmd stop;
 	struct sent sent;
 	int rv, rs;
@@ -117,23 +88,23 @@ run(const struct ctl_opts *o, const struct ctl_cmd *c)
 	default:
 		break;
 	}
-	if (c->duration > 0 && !o->dry_run && ntimers == MAX_TIMERS) {
+	if (c->duration > 0 && !o->dry_run && R->ntimers == MAX_TIMERS) {
 		warnx("too many pending stops (at most %d)", MAX_TIMERS);
 		return EX_CTL_RUNTIME;
 	}
-	rv = cmd_send(o, c, &sent);
+	rv = cmd_send(o, &R->w, c, &sent);
 	if (c->duration <= 0 || !sent.written)
 		return rv;
 	cmd_stop_for(c, &stop);
 	if (o->dry_run) {
 		printf("# after %s\n", c->duration_text);
-		rs = cmd_send_stop(o, &stop, &sent);
+		rs = cmd_send_stop(o, &R->w, &stop, &sent);
 		return rv != 0 ? rv : rs;
 	}
-	timers[ntimers].due_us = sent.sent_us + (int64_t)(c->duration * 1e6);
-	timers[ntimers].stop = stop;
-	timers[ntimers].prev = sent;
-	ntimers++;
+	t = &R->timers[R->ntimers++];
+	t->due_us = sent.sent_us + (int64_t)(c->duration * 1e6);
+	t->stop = stop;
+	t->prev = sent;
 	printf("%s: stop in %s\n", cmd_name(c), c->duration_text);
 	return rv;
 }
@@ -141,55 +112,56 @@ run(const struct ctl_opts *o, const struct ctl_cmd *c)
 /* Send the stops that are due (all of them when all is set), in the order
  * they fall due. The status of the last that failed, or 0. */
 static int
-fire_timers(const struct ctl_opts *o, int all)
+fire_timers(struct run *R, int all)
 {
-	struct timer t;
+	struct timer *timers = R->timers, t;
 	size_t i, first;
 	int rv = 0, r;
 
 	for (;;) {
-		first = ntimers;
-		for (i = 0; i < ntimers; i++)
-			if (first == ntimers || timers[i].due_us < timers[first].due_us)
+		first = R->ntimers;
+		for (i = 0; i < R->ntimers; i++)
+			if (first == R->ntimers || timers[i].due_us < timers[first].due_us)
 				first = i;
-		if (first == ntimers || (!all && timers[first].due_us > mono_us()))
+		if (first == R->ntimers || (!all && timers[first].due_us > mono_us()))
 			return rv;
 		t = timers[first];
-		timers[first] = timers[--ntimers];
-		if ((r = cmd_send_stop(o, &t.stop, &t.prev)) != 0)
+		timers[first] = timers[--R->ntimers];
+		if ((r = cmd_send_stop(R->o, &R->w, &t.stop, &t.prev)) != 0)
 			rv = r;
 		fflush(stdout);
 	}
 }
 
+/* When the next stop falls due; INT64_MAX when none is pending. */
 static int64_t
-next_due(void)
+next_due(const struct run *R)
 {
 	int64_t due = INT64_MAX;
 	size_t i;
 
-	for (i = 0; i < ntimers; i++)
-		if (timers[i].due_us < due)
-			due = timers[i].due_us;
+	for (i = 0; i < R->ntimers; i++)
+		if (R->timers[i].due_us < due)
+			due = R->timers[i].due_us;
 	return due;
 }
 
 /* Wait for the pending stops and send them; an interrupt sends them now. */
 static int
-drain_timers(const struct ctl_opts *o)
+drain_timers(struct run *R)
 {
 	int rv = 0, r;
 
-	while (ntimers > 0) {
-		ctl_sleep(next_due() - mono_us());
-		if ((r = fire_timers(o, ctl_signal != 0)) != 0)
+	while (R->ntimers > 0) {
+		wait_sleep(&R->w, next_due(R) - mono_us());
+		if ((r = fire_timers(R, wait_signal(&R->w) != 0)) != 0)
 			rv = r;
 	}
 	return rv;
 }
 
 static int
-do_line(const struct ctl_opts *o, char *line)
+do_line(struct run *R, char *line)
 {
 	struct ctl_cmd c;
 	char errbuf[512];
@@ -201,7 +173,7 @@ do_line(const struct ctl_opts *o, char *line)
 	}
 	if (r == 1)
 		return 0;
-	r = run(o, &c);
+	r = run(R, &c);
 	fflush(stdout);
 	return r;
 }
@@ -210,38 +182,27 @@ do_line(const struct ctl_opts *o, char *line)
  * commands run: poll() waits for input or the next stop, whichever is
  * first. The status is that of the last command that failed. */
 static int
-interact(const struct ctl_opts *o)
+interact(struct run *R)
 {
 	char buf[LINE_MAX_CTL + 1], *nl, *p;
 	struct pollfd pfd = { .fd = 0, .events = POLLIN };
-	struct timespec ts, *tsp;
 	size_t have = 0;
-	int64_t wait;
 	ssize_t n;
 	int tty = isatty(0), prompted = 0, skipping = 0, rv = 0, r, eof = 0;
 
-	while (!eof && !ctl_signal) {
+	while (!eof && !wait_signal(&R->w)) {
 		if (tty && !prompted) {
 			fputs("camrec> ", stdout);
 			fflush(stdout);
 			prompted = 1;
 		}
-		tsp = NULL;
-		if (ntimers > 0) {
-			wait = next_due() - mono_us();
-			if (wait < 0)
-				wait = 0;
-			ts.tv_sec = wait / 1000000;
-			ts.tv_nsec = (wait % 1000000) * 1000;
-			tsp = &ts;
-		}
-		n = ppoll(&pfd, 1, tsp, &wait_mask);
-		if (ctl_signal)
+		n = wait_poll(&R->w, &pfd, 1, next_due(R));
+		if (wait_signal(&R->w))
 			break;
-		if (ntimers > 0 && next_due() <= mono_us()) {
+		if (R->ntimers > 0 && next_due(R) <= mono_us()) {
 			if (prompted)
 				putchar('\n');
-			if ((r = fire_timers(o, 0)) != 0)
+			if ((r = fire_timers(R, 0)) != 0)
 				rv = r;
 			prompted = 0;
 		}
@@ -271,12 +232,12 @@ interact(const struct ctl_opts *o)
 				warnx("line with a NUL byte; skipped");
 				rv = EX_CTL_USAGE;
 			}
-			else if ((r = do_line(o, p)) == QUIT)
+			else if ((r = do_line(R, p)) == QUIT)
 				goto done;
 			else if (r != 0)
 				rv = r;
 			p = nl + 1;
-			if (ctl_signal)
+			if (wait_signal(&R->w))
 				goto done;
 		}
 		have -= (size_t)(p - buf);
@@ -290,18 +251,18 @@ interact(const struct ctl_opts *o)
 		}
 	}
 done:
-	if (ntimers > 0 && !ctl_signal) {
+	if (R->ntimers > 0 && !wait_signal(&R->w)) {
 		printf("waiting for %zu pending stop%s (interrupt to send now)\n",
-		    ntimers, ntimers == 1 ? "" : "s");
+		    R->ntimers, R->ntimers == 1 ? "" : "s");
 		fflush(stdout);
 	}
-	if ((r = drain_timers(o)) != 0)
+	if ((r = drain_timers(R)) != 0)
 		rv = r;
 	return rv;
 }
 
 static int
-one_shot(const struct ctl_opts *o, int argc, char *argv[])
+one_shot(struct run *R, int argc, char *argv[])
 {
 	char line[LINE_MAX_CTL];
 	size_t len = 0, n;
@@ -318,10 +279,10 @@ one_shot(const struct ctl_opts *o, int argc, char *argv[])
 		line[len++] = ' ';
 	}
 	line[len] = '\0';
-	rv = do_line(o, line);
+	rv = do_line(R, line);
 	if (rv == QUIT)
 		rv = 0;
-	if ((r = drain_timers(o)) != 0 && rv == 0)
+	if ((r = drain_timers(R)) != 0 && rv == 0)
 		rv = r;
 	return rv;
 }
@@ -334,9 +295,8 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct run R;	/* static: its timers are some 200 KiB */
 	struct ctl_opts o = { 0 };
-	struct sigaction sa;
-	sigset_t block;
 	int c, rv;
 
 	o.fifo = getenv("CAMREC_CTL");
@@ -374,27 +334,13 @@ main(int argc, char *argv[])
 	if (o.status != NULL && *o.status == '\0')
 		o.status = NULL;
 
-	/* Signals stay blocked except inside ppoll(), so none is lost between
-	 * checking the flag and going to sleep. */
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &wait_mask);
-	sigdelset(&wait_mask, SIGINT);
-	sigdelset(&wait_mask, SIGTERM);
-	sigdelset(&wait_mask, SIGHUP);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	catch(SIGINT, &sa);
-	catch(SIGTERM, &sa);
-	catch(SIGHUP, &sa);
+	R.o = &o;
+	wait_init(&R.w);
 
-	rv = argc > 0 ? one_shot(&o, argc, argv) : interact(&o);
-	if (ctl_signal)
-		rv = 128 + ctl_signal;
+	rv = argc > 0 ? one_shot(&R, argc, argv) : interact(&R);
+	if (wait_signal(&R.w))
+		rv = 128 + wait_signal(&R.w);
 	if (stdout_close() < 0 && rv == 0)
 		err(1, "stdout");
 	return rv;

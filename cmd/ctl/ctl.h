@@ -1,7 +1,16 @@
-/* ctl: declarations shared by the files of cmd/ctl. */
+/* ctl: declarations shared by the files of cmd/ctl.
+ *
+ * Layers, every call pointing down: ctl.c (main, the command loop and the
+ * timers of "for") calls send.c, which calls feedback.c; below them
+ * status.c reads the status file and escapes client text for a terminal,
+ * parse.c turns lines into commands and messages, and wait.c, at the
+ * bottom, owns the signals and every sleep and poll. No file calls
+ * a file above it, and no state is global: main() builds the options and
+ * the waiter and passes them down. */
 #ifndef CTL_H
 #define CTL_H
 
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +67,24 @@ struct ctl_cmd {
 	size_t ntargets;
 	struct ctl_target targets[CTL_MAX_TARGETS];
 };
+
+/* wait.c */
+struct waiter {
+	sigset_t mask;			/* the mask inside ppoll() */
+	volatile sig_atomic_t *caught;	/* the signal that came, or 0 */
+};
+
+/* Catch SIGINT, SIGTERM and SIGHUP (unless ignored), blocked except while
+ * waiting. */
+void wait_init(struct waiter *w);
+/* The signal caught so far, or 0. */
+int wait_signal(const struct waiter *w);
+/* ppoll() until until_us on the monotonic clock (INT64_MAX: no limit);
+ * -1 at once when a signal has come. */
+int wait_poll(const struct waiter *w, struct pollfd *fds, nfds_t nfds,
+    int64_t until_us);
+/* Sleep up to us microseconds; -1 when a signal cut it short. */
+int wait_sleep(const struct waiter *w, int64_t us);
 
 /* parse.c */
 /* Parse one command line (modified in place). 0, or -1 with a message
@@ -130,21 +157,16 @@ struct sent {
 
 /* Send a start/stop/esp command: resolve targets, write the FIFO lines,
  * report. Returns an exit status; fills *out (may be NULL). */
-int cmd_send(const struct ctl_opts *o, const struct ctl_cmd *c, struct sent *out);
+int cmd_send(const struct ctl_opts *o, const struct waiter *w,
+    const struct ctl_cmd *c, struct sent *out);
 /* Send the stop for an earlier start to the cameras in *prev. */
-int cmd_send_stop(const struct ctl_opts *o, const struct ctl_cmd *stop,
-    const struct sent *prev);
-int64_t mono_us(void);
+int cmd_send_stop(const struct ctl_opts *o, const struct waiter *w,
+    const struct ctl_cmd *stop, const struct sent *prev);
 
 /* feedback.c */
 /* Report which cameras in *s answered; first is the status the command
  * was addressed from. Returns an exit status. */
-int feedback(const struct ctl_opts *o, const struct ctl_cmd *c,
-    const struct sent *s, const struct status *first);
-/* ctl.c */
-/* Set by the signal handler; waits give up when it is set. */
-extern volatile sig_atomic_t ctl_signal;
-/* Sleep up to us microseconds; -1 when a signal cut it short. */
-int ctl_sleep(int64_t us);
+int feedback(const struct ctl_opts *o, const struct waiter *w,
+    const struct ctl_cmd *c, const struct sent *s, const struct status *first);
 
 #endif

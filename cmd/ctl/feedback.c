@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "util.h"
 
 enum answer { ANS_NONE, ANS_OK, ANS_ERROR, ANS_GONE };
 
@@ -70,8 +71,8 @@ describe(char *buf, size_t n, const struct cam *cam, uint64_t id)
 }
 
 int
-feedback(const struct ctl_opts *o, const struct ctl_cmd *c,
-    const struct sent *s, const struct status *first)
+feedback(const struct ctl_opts *o, const struct waiter *w,
+    const struct ctl_cmd *c, const struct sent *s, const struct status *first)
 {
 	enum answer ans[sizeof(s->ids) / sizeof(s->ids[0])];
 	struct status st = { 0 }, next;
@@ -91,9 +92,9 @@ feedback(const struct ctl_opts *o, const struct ctl_cmd *c,
 			    s->ids[i]), s->kinds[i], c, s->sent_us);
 			pending += ans[i] == ANS_NONE;
 		}
-		if (pending == 0 || mono_us() >= deadline || ctl_signal)
+		if (pending == 0 || mono_us() >= deadline || wait_signal(w))
 			break;
-		if (ctl_sleep(100000) < 0)
+		if (wait_sleep(w, 100000) < 0)
 			break;
 	}
 	for (i = 0; i < s->n; i++) {

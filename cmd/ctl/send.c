@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -25,15 +24,6 @@ struct lines {
 	size_t n;
 	char *line[MAX_LINES];
 };
-
-int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int
 is_generic(const struct ctl_cmd *c)
@@ -263,8 +253,8 @@ resolve(const struct ctl_cmd *c, const struct status *st, struct sent *s)
 /* Write the command's lines for the cameras in *s and report on them;
  * st is the status the targets came from (NULL: no confirmation). */
 static int
-deliver(const struct ctl_opts *o, const struct ctl_cmd *c, struct sent *s,
-    const struct status *st)
+deliver(const struct ctl_opts *o, const struct waiter *w,
+    const struct ctl_cmd *c, struct sent *s, const struct status *st)
 {
 	struct lines L = { 0 };
 	size_t i;
@@ -300,16 +290,17 @@ deliver(const struct ctl_opts *o, const struct ctl_cmd *c, struct sent *s,
 				    "(see esp start)\n");
 				break;
 			}
-	if (st == NULL || o->wait <= 0 || o->status == NULL || ctl_signal)
+	if (st == NULL || o->wait <= 0 || o->status == NULL || wait_signal(w))
 		return 0;
 	fflush(stdout);
-	return feedback(o, c, s, st);
+	return feedback(o, w, c, s, st);
 }
 
 /* Load the status file if there is one. 1 loaded, 0 none (or missing:
- * commands then go by request path), or an exit status + 100. */
+ * commands then go by request path), or -1 with the exit status in
+ * *status. */
 static int
-load(const struct ctl_opts *o, struct status *st)
+load(const struct ctl_opts *o, struct status *st, int *status)
 {
 	char errbuf[160];
 	int r;
@@ -321,7 +312,8 @@ load(const struct ctl_opts *o, struct status *st)
 		return 1;
 	if (r == -2) {
 		warnx("status file %s: %s", o->status, errbuf);
-		return 100 + EX_CTL_BADSTATUS;
+		*status = EX_CTL_BADSTATUS;
+		return -1;
 	}
 	if (errno == ENOENT) {
 		warnx("status file %s: %s; addressing cameras by path", o->status,
@@ -329,11 +321,13 @@ load(const struct ctl_opts *o, struct status *st)
 		return 0;
 	}
 	warn("status file %s", o->status);
-	return 100 + EX_CTL_RUNTIME;
+	*status = EX_CTL_RUNTIME;
+	return -1;
 }
 
 int
-cmd_send(const struct ctl_opts *o, const struct ctl_cmd *c, struct sent *out)
+cmd_send(const struct ctl_opts *o, const struct waiter *w,
+    const struct ctl_cmd *c, struct sent *out)
 {
 	struct status st;
 	struct sent s;
@@ -341,11 +335,11 @@ cmd_send(const struct ctl_opts *o, const struct ctl_cmd *c, struct sent *out)
 
 	if (out != NULL)
 		out->written = 0;
-	if ((have = load(o, &st)) >= 100)
-		return have - 100;
+	if ((have = load(o, &st, &rv)) < 0)
+		return rv;
 	rv = resolve(c, have ? &st : NULL, &s);
 	if (rv == 0)
-		rv = deliver(o, c, &s, have ? &st : NULL);
+		rv = deliver(o, w, c, &s, have ? &st : NULL);
 	if (out != NULL)
 		*out = s;
 	if (have)
@@ -354,8 +348,8 @@ cmd_send(const struct ctl_opts *o, const struct ctl_cmd *c, struct sent *out)
 }
 
 int
-cmd_send_stop(const struct ctl_opts *o, const struct ctl_cmd *stop,
-    const struct sent *prev)
+cmd_send_stop(const struct ctl_opts *o, const struct waiter *w,
+    const struct ctl_cmd *stop, const struct sent *prev)
 {
 	struct status st;
 	struct sent s = *prev;
@@ -364,9 +358,10 @@ cmd_send_stop(const struct ctl_opts *o, const struct ctl_cmd *stop,
 
 	if (!prev->with_status) {
 		rv = resolve(stop, NULL, &s);
-		return rv != 0 ? rv : deliver(o, stop, &s, NULL);
+		return rv != 0 ? rv : deliver(o, w, stop, &s, NULL);
 	}
-	if ((have = load(o, &st)) >= 100)
+	/* An unreadable status file stops every camera of the start. */
+	if ((have = load(o, &st, &rv)) < 0)
 		have = 0;
 	/* Stop only those still connected; the rest stopped when they left. */
 	for (i = 0; i < prev->n; i++)
@@ -380,7 +375,7 @@ cmd_send_stop(const struct ctl_opts *o, const struct ctl_cmd *stop,
 		    cmd_name(stop));
 		rv = 0;
 	} else
-		rv = deliver(o, stop, &s, have ? &st : NULL);
+		rv = deliver(o, w, stop, &s, have ? &st : NULL);
 	if (have)
 		status_free(&st);
 	return rv;
