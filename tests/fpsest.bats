@@ -2,11 +2,9 @@
 # fpsest over hand-written indexes, indexes built from real clips, and
 # old-style folders that only hold stream.h264.
 
-bats_require_minimum_version 1.5.0
 load helper
 
 setup_file() {
-	load helper
 	cd "$BATS_FILE_TMPDIR"
 	make_clip vui.h264 -profile:v main -bf 3 -g 30
 	"$BATS_TEST_DIRNAME/sps_notiming.py" vui.h264 novui.h264

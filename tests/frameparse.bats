@@ -2,20 +2,15 @@
 # frameparse: Android binary messages to FRAME/BADFRAME records, checked
 # with mkrec.py's own reader of the record stream.
 
-bats_require_minimum_version 1.5.0
 load helper
 load sw_helper
 
 setup_file() {
-	load helper
-	load sw_helper
-	cd "$BATS_FILE_TMPDIR"
-	android_clip clip.h264
+	clip_setup_file
 }
 
 setup() {
-	cd "$BATS_TEST_TMPDIR"
-	CLIP=$BATS_FILE_TMPDIR/clip.h264
+	clip_setup
 }
 
 @test "every message of a real clip becomes a frame with its payload and kind" {

@@ -2,11 +2,9 @@
 # The H.264 reader (lib/h264*.c through h264info) against ffprobe on
 # clips made now with libx264.
 
-bats_require_minimum_version 1.5.0
 load helper
 
 setup_file() {
-	load helper
 	cd "$BATS_FILE_TMPDIR"
 	make_clip base.h264 -profile:v baseline -g 30
 	make_clip main.h264 -profile:v main -bf 3 -g 30

@@ -58,6 +58,17 @@ wait_for() {
 	return 1
 }
 
+# The setup of the files that work on one phone-shaped clip (frameparse,
+# sessionwriter, sessionrecover; android_clip is in sw_helper.bash):
+# clip_setup_file makes it once per file, clip_setup enters the test's own
+# folder with the clip in $CLIP.
+clip_setup_file() {
+	cd "$BATS_FILE_TMPDIR" && android_clip clip.h264
+}
+clip_setup() {
+	cd "$BATS_TEST_TMPDIR" && CLIP=$BATS_FILE_TMPDIR/clip.h264
+}
+
 # make_clip FILE [ffmpeg x264 options...]: a short H.264 Annex-B clip made
 # now with libx264. With options, exactly what x264 writes with them. Without,
 # an Android-like clip: 2 s of 320x240 at 30 fps, baseline, a key frame every

@@ -2,7 +2,6 @@
 # mux against the real ffmpeg: session folders built now from x264 clips
 # split into access units, with irregular device timestamps.
 
-bats_require_minimum_version 1.5.0
 load helper
 
 # clip FILE SIZE SECONDS: an x264 clip with an AUD opening every access unit
@@ -14,7 +13,6 @@ clip() {
 }
 
 setup_file() {
-	load helper
 	cd "$BATS_FILE_TMPDIR"
 	clip a.h264 320x240 2
 	clip b.h264 240x320 1

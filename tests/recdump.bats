@@ -2,13 +2,10 @@
 # recdump against streams written by an independent implementation of the
 # record format (tests/mkrec.py), and against streams it must refuse.
 load helper
+load sw_helper
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
-}
-
-mkrec() {
-	$PY "$REPO/tests/mkrec.py" "$@"
 }
 
 @test "recdump: one line per record with its fields" {

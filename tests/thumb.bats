@@ -1,11 +1,9 @@
 #!/usr/bin/env bats
 # thumb against the real ffmpeg, on clips made now.
 
-bats_require_minimum_version 1.5.0
 load helper
 
 setup_file() {
-	load helper
 	cd "$BATS_FILE_TMPDIR"
 	ffmpeg -nostdin -loglevel error -y -f lavfi -i testsrc2=size=320x240:rate=30:duration=2 \
 		-pix_fmt yuv420p -c:v libx264 -profile:v baseline -g 30 -f h264 a.h264
