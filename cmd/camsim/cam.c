@@ -13,7 +13,7 @@
 #include "camsim.h"
 #include "util.h"
 
-uint64_t
+static uint64_t
 cam_rand(struct cam *c)
 {
 	/* xorshift64*: small, seeded, reproducible across runs */
@@ -34,7 +34,7 @@ vlog(struct cam *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!sim.cf.verbose)
+	if (!c->sim->cf.verbose)
 		return;
 	fprintf(stderr, "camsim: camera %d: ", c->index);
 	va_start(ap, fmt);
@@ -56,7 +56,10 @@ want_write(struct cam *c)
 		lws_callback_on_writable(c->wsi);
 }
 
-void
+static void queue_text(struct cam *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
 queue_text(struct cam *c, const char *fmt, ...)
 {
 	char buf[TEXT_MAX];
@@ -87,16 +90,16 @@ frame_tick(lws_sorted_usec_list_t *sul)
 {
 	struct cam *c = lws_container_of(sul, struct cam, sul_frame);
 	lws_usec_t now = lws_now_usecs(), interval, delay;
-	double j = sim.cf.jitter_ms;
+	double j = c->sim->cf.jitter_ms;
 
 	if (c->state != CAM_STREAMING)
 		return;
 	/* A camera whose frames cannot go out drops them, like the app. */
 	if (c->nheld < c->held_cap)
 		c->held[c->nheld++] = device_ms(c);
-	if (sim.cf.burst > 0 && c->nheld >= sim.cf.burst)
+	if (c->sim->cf.burst > 0 && c->nheld >= c->sim->cf.burst)
 		c->flushing = 1;
-	if (sim.cf.burst == 0 || c->flushing)
+	if (c->sim->cf.burst == 0 || c->flushing)
 		want_write(c);
 
 	interval = (lws_usec_t)(1e6 / c->fps);
@@ -108,13 +111,13 @@ frame_tick(lws_sorted_usec_list_t *sul)
 		delay += (lws_usec_t)((cam_rand01(c) * 2 - 1) * j * 1000);
 	if (delay < 1)
 		delay = 1;
-	lws_sul_schedule(sim.ctx, 0, &c->sul_frame, frame_tick, delay);
+	lws_sul_schedule(c->sim->ctx, 0, &c->sul_frame, frame_tick, delay);
 }
 
-void
+static void
 cam_start(struct cam *c, double fps, unsigned bitrate, unsigned aw, unsigned ah)
 {
-	const struct config *cf = &sim.cf;
+	const struct config *cf = &c->sim->cf;
 	char fpsdesc[32];
 
 	if (c->state == CAM_STREAMING)
@@ -133,8 +136,8 @@ cam_start(struct cam *c, double fps, unsigned bitrate, unsigned aw, unsigned ah)
 	c->nheld = 0;
 	c->flushing = 0;
 	c->started_us = c->next_due_us = lws_now_usecs();
-	if (sim.first_start_us == 0)
-		sim.first_start_us = c->started_us;
+	if (c->sim->first_start_us == 0)
+		c->sim->first_start_us = c->started_us;
 	if (fps > 0)
 		snprintf(fpsdesc, sizeof(fpsdesc), "%gfps", fps);
 	else
@@ -145,7 +148,7 @@ cam_start(struct cam *c, double fps, unsigned bitrate, unsigned aw, unsigned ah)
 		    aw ? aw : 4, aw ? ah : 3, bitrate, fpsdesc);
 	vlog(c, "capture started at %g fps", c->fps);
 	if (!cf->fast)
-		lws_sul_schedule(sim.ctx, 0, &c->sul_frame, frame_tick, 1);
+		lws_sul_schedule(c->sim->ctx, 0, &c->sul_frame, frame_tick, 1);
 	want_write(c);
 }
 
@@ -155,14 +158,14 @@ void
 cam_stop(struct cam *c, const char *why, int close_after)
 {
 	if (c->state == CAM_STREAMING) {
-		lws_sul_schedule(sim.ctx, 0, &c->sul_frame, frame_tick,
+		lws_sul_schedule(c->sim->ctx, 0, &c->sul_frame, frame_tick,
 		    LWS_SET_TIMER_USEC_CANCEL);
 		c->nheld = 0;
 		c->early_left = 0;
 		c->config_pending = 0;
-		if (!sim.cf.esp)
+		if (!c->sim->cf.esp)
 			queue_text(c, "{\"status\":\"capture_stopped\",\"message\":\"%s\"}", why);
-		sim.last_end_us = lws_now_usecs();
+		c->sim->last_end_us = lws_now_usecs();
 		vlog(c, "capture stopped: %s", why);
 		c->state = CAM_READY;
 	}
@@ -173,7 +176,7 @@ cam_stop(struct cam *c, const char *why, int close_after)
 		c->state = CAM_DONE;
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	} else if (close_after && c->state == CAM_IDLE) {
-		lws_sul_schedule(sim.ctx, 0, &c->sul_retry, NULL, LWS_SET_TIMER_USEC_CANCEL);
+		lws_sul_schedule(c->sim->ctx, 0, &c->sul_retry, NULL, LWS_SET_TIMER_USEC_CANCEL);
 		c->state = CAM_DONE;
 	}
 }
@@ -200,7 +203,7 @@ reset_socket(struct cam *c)
 void
 cam_vanish_now(struct cam *c)
 {
-	if (c->wsi != NULL && c->state == CAM_VANISHED && sim.stopping) {
+	if (c->wsi != NULL && c->state == CAM_VANISHED && c->sim->stopping) {
 		/* Silent until now; at exit it must still leave no close frame. */
 		reset_socket(c);
 		return;
@@ -208,12 +211,12 @@ cam_vanish_now(struct cam *c)
 	if (c->wsi == NULL || c->state == CAM_DONE || c->state == CAM_VANISHED)
 		return;
 	if (c->state == CAM_STREAMING)
-		sim.last_end_us = lws_now_usecs();
-	lws_sul_schedule(sim.ctx, 0, &c->sul_frame, frame_tick, LWS_SET_TIMER_USEC_CANCEL);
+		c->sim->last_end_us = lws_now_usecs();
+	lws_sul_schedule(c->sim->ctx, 0, &c->sul_frame, frame_tick, LWS_SET_TIMER_USEC_CANCEL);
 	clear_texts(c);
 	c->state = CAM_VANISHED;
-	vlog(c, "vanishing (%s)", sim.cf.vanish_how == VANISH_RESET ? "reset" : "silence");
-	if (sim.cf.vanish_how == VANISH_RESET || sim.stopping)
+	vlog(c, "vanishing (%s)", c->sim->cf.vanish_how == VANISH_RESET ? "reset" : "silence");
+	if (c->sim->cf.vanish_how == VANISH_RESET || c->sim->stopping)
 		reset_socket(c);
 	else
 		lws_rx_flow_control(c->wsi, 0);
@@ -230,7 +233,7 @@ retry_tick(lws_sorted_usec_list_t *sul)
 {
 	struct cam *c = lws_container_of(sul, struct cam, sul_retry);
 
-	if (!sim.stopping && c->state == CAM_IDLE)
+	if (!c->sim->stopping && c->state == CAM_IDLE)
 		cam_connect(c);
 }
 
@@ -238,24 +241,24 @@ static void
 conn_lost(struct cam *c, const char *what)
 {
 	c->wsi = NULL;
-	lws_sul_schedule(sim.ctx, 0, &c->sul_frame, frame_tick, LWS_SET_TIMER_USEC_CANCEL);
-	lws_sul_schedule(sim.ctx, 0, &c->sul_vanish, vanish_tick, LWS_SET_TIMER_USEC_CANCEL);
+	lws_sul_schedule(c->sim->ctx, 0, &c->sul_frame, frame_tick, LWS_SET_TIMER_USEC_CANCEL);
+	lws_sul_schedule(c->sim->ctx, 0, &c->sul_vanish, vanish_tick, LWS_SET_TIMER_USEC_CANCEL);
 	clear_texts(c);
 	if (c->state == CAM_STREAMING)
-		sim.last_end_us = lws_now_usecs();
+		c->sim->last_end_us = lws_now_usecs();
 	if (c->state == CAM_CLOSING || c->state == CAM_VANISHED || c->state == CAM_DONE) {
 		c->state = CAM_DONE;
 		return;
 	}
-	if (sim.cf.retry && !sim.stopping) {
+	if (c->sim->cf.retry && !c->sim->stopping) {
 		warnx("camera %d: ws://%s:%d%s: %s; retrying in 1 s", c->index,
-		    sim.cf.host, sim.cf.port, sim.cf.path, what);
+		    c->sim->cf.host, c->sim->cf.port, c->sim->cf.path, what);
 		c->state = CAM_IDLE;
-		lws_sul_schedule(sim.ctx, 0, &c->sul_retry, retry_tick, LWS_US_PER_SEC);
+		lws_sul_schedule(c->sim->ctx, 0, &c->sul_retry, retry_tick, LWS_US_PER_SEC);
 		return;
 	}
-	warnx("camera %d: ws://%s:%d%s: %s", c->index, sim.cf.host, sim.cf.port,
-	    sim.cf.path, what);
+	warnx("camera %d: ws://%s:%d%s: %s", c->index, c->sim->cf.host, c->sim->cf.port,
+	    c->sim->cf.path, what);
 	c->failed = 1;
 	c->state = CAM_DONE;
 }
@@ -266,12 +269,12 @@ cam_connect(struct cam *c)
 	struct lws_client_connect_info i;
 
 	memset(&i, 0, sizeof(i));
-	i.context = sim.ctx;
-	i.address = sim.cf.host;
-	i.port = sim.cf.port;
-	i.path = sim.cf.path;
-	i.host = sim.cf.host;
-	i.origin = sim.cf.host;
+	i.context = c->sim->ctx;
+	i.address = c->sim->cf.host;
+	i.port = c->sim->cf.port;
+	i.path = c->sim->cf.path;
+	i.host = c->sim->cf.host;
+	i.origin = c->sim->cf.host;
 	i.local_protocol_name = cam_protocols[0].name;
 	i.userdata = c;
 	i.pwsi = &c->wsi;
@@ -282,9 +285,12 @@ cam_connect(struct cam *c)
 		conn_lost(c, "cannot connect");
 }
 
+/* A whole command: cmd.c reads it, and the order it gives is done here. */
 static void
 received(struct cam *c, const void *in, size_t len, int binary, int first, int final)
 {
+	struct order o;
+
 	if (first) {
 		c->rx_len = 0;
 		c->rx_too_long = 0;
@@ -301,21 +307,32 @@ received(struct cam *c, const void *in, size_t len, int binary, int first, int f
 	if (c->state != CAM_READY && c->state != CAM_STREAMING)
 		return;
 	vlog(c, "command: %.*s", (int)c->rx_len, c->rx);
-	if (sim.cf.esp) {
-		if (c->rx_too_long)
+	if (c->sim->cf.esp) {
+		if (c->rx_too_long) {
 			queue_text(c, "ERROR: command too long");
-		else
-			esp_command(c, c->rx);
+			return;
+		}
+		esp_command(&c->sim->cf, c, c->rx, &o);
 	} else {
-		android_command(c, c->rx, c->rx_too_long ? 0 : c->rx_len);
+		android_command(c, c->rx, c->rx_too_long ? 0 : c->rx_len, &o);
 	}
+	if (o.stop != NULL && c->state == CAM_STREAMING)
+		cam_stop(c, o.stop, 0);
+	if (o.esp_res[0] != '\0') {
+		snprintf(c->esp_res, sizeof(c->esp_res), "%s", o.esp_res);
+		c->esp_quality = o.esp_quality;
+	}
+	if (o.start)
+		cam_start(c, o.fps, o.bitrate, o.aspect_w, o.aspect_h);
+	if (o.reply[0] != '\0')
+		queue_text(c, "%s", o.reply);
 }
 
 static int
 send_unit(struct cam *c, uint64_t ts, const unsigned char *p, size_t len)
 {
-	const struct config *cf = &sim.cf;
-	unsigned char *m = sim.scratch + LWS_PRE;
+	const struct config *cf = &c->sim->cf;
+	unsigned char *m = c->sim->scratch + LWS_PRE;
 	size_t hdr = cf->esp ? 0 : HDR_LEN;
 	uint32_t claimed = (uint32_t)len;
 
@@ -332,8 +349,8 @@ send_unit(struct cam *c, uint64_t ts, const unsigned char *p, size_t len)
 		warnx("camera %d: write failed", c->index);
 		return -1;
 	}
-	sim.frames++;
-	sim.bytes += hdr + len;
+	c->sim->frames++;
+	c->sim->bytes += hdr + len;
 	return 0;
 }
 
@@ -342,17 +359,17 @@ send_unit(struct cam *c, uint64_t ts, const unsigned char *p, size_t len)
 static int
 send_picture(struct cam *c, uint64_t ts)
 {
-	const struct config *cf = &sim.cf;
+	const struct config *cf = &c->sim->cf;
 	const struct unit *u;
 
 	while (!cf->esp && ((cf->drop_every > 0 && (c->seq - cf->seq_start) %
 	    cf->drop_every == 0) || (cf->drop_p > 0 && cam_rand01(c) < cf->drop_p))) {
 		c->seq++;
-		c->next_unit = (c->next_unit + 1) % sim.media.nunits;
+		c->next_unit = (c->next_unit + 1) % c->sim->media.nunits;
 	}
-	u = &sim.media.units[c->next_unit];
-	c->next_unit = (c->next_unit + 1) % sim.media.nunits;
-	if (send_unit(c, ts, sim.media.buf + u->off, u->len) < 0)
+	u = &c->sim->media.units[c->next_unit];
+	c->next_unit = (c->next_unit + 1) % c->sim->media.nunits;
+	if (send_unit(c, ts, c->sim->media.buf + u->off, u->len) < 0)
 		return -1;
 	c->frames_sent++;
 	if (cf->frames_limit > 0 && c->frames_sent >= cf->frames_limit)
@@ -363,7 +380,7 @@ send_picture(struct cam *c, uint64_t ts)
 static int
 writeable(struct cam *c)
 {
-	const struct config *cf = &sim.cf;
+	const struct config *cf = &c->sim->cf;
 	size_t len;
 	int r;
 
@@ -371,10 +388,10 @@ writeable(struct cam *c)
 		return 0;
 	if (c->ntexts > 0) {
 		len = strlen(c->texts[0]);
-		memcpy(sim.scratch + LWS_PRE, c->texts[0], len);
+		memcpy(c->sim->scratch + LWS_PRE, c->texts[0], len);
 		free(c->texts[0]);
 		memmove(c->texts, c->texts + 1, --c->ntexts * sizeof(c->texts[0]));
-		if (lws_write(c->wsi, sim.scratch + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len)
+		if (lws_write(c->wsi, c->sim->scratch + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len)
 			return -1;
 		want_write(c);
 		return 0;
@@ -387,7 +404,7 @@ writeable(struct cam *c)
 		return 0;
 	if (c->config_pending) {
 		c->config_pending = 0;
-		r = send_unit(c, 0, sim.media.buf, sim.media.config_len);
+		r = send_unit(c, 0, c->sim->media.buf, c->sim->media.config_len);
 	} else if (c->early_left > 0) {
 		r = send_picture(c, device_ms(c));
 		if (--c->early_left == 0 && c->state == CAM_STREAMING)
@@ -420,13 +437,17 @@ callback_cam(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
 	struct cam *c = user;
+	struct sim *sim;
 	char what[160];
 	int k;
 
-	/* Callbacks about no particular connection carry no user pointer. */
-	for (k = 0; c == NULL && wsi != NULL && k < sim.cf.ncams; k++)
-		if (sim.cams[k].wsi == wsi)
-			c = &sim.cams[k];
+	/* Callbacks about no particular connection carry no user pointer;
+	 * the run is the context's user data. */
+	if (c == NULL && wsi != NULL &&
+	    (sim = lws_context_user(lws_get_context(wsi))) != NULL)
+		for (k = 0; c == NULL && k < sim->cf.ncams; k++)
+			if (sim->cams[k].wsi == wsi)
+				c = &sim->cams[k];
 	if (c == NULL)
 		return 0;
 	switch (reason) {
@@ -434,7 +455,7 @@ callback_cam(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		c->wsi = wsi;
 		c->state = CAM_READY;
 		vlog(c, "connected");
-		if (!sim.cf.esp) {
+		if (!c->sim->cf.esp) {
 			queue_text(c, "{\"status\":\"ready\",\"message\":\"Client is ready to stream\"}");
 			queue_text(c, "{\"type\":\"capabilities\",\"deviceModel\":\"%s\",\"sdkInt\":34,"
 			    "\"resolutions\":[{\"width\":4000,\"height\":3000,\"format\":\"YUV_420_888\","
@@ -444,15 +465,15 @@ callback_cam(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			    "\"height\":480,\"format\":\"YUV_420_888\",\"lensFacing\":\"back\"}],"
 			    "\"imageAnalysisResolution\":{\"width\":1920,\"height\":1080}}", c->model);
 		}
-		if (sim.cf.vanish_after > 0)
-			lws_sul_schedule(sim.ctx, 0, &c->sul_vanish, vanish_tick,
-			    (lws_usec_t)(sim.cf.vanish_after * 1e6));
-		if (sim.stopping)
+		if (c->sim->cf.vanish_after > 0)
+			lws_sul_schedule(c->sim->ctx, 0, &c->sul_vanish, vanish_tick,
+			    (lws_usec_t)(c->sim->cf.vanish_after * 1e6));
+		if (c->sim->stopping)
 			cam_stop(c, "Streaming stopped", 1);
-		else if (sim.cf.autostart) {
-			snprintf(c->esp_res, sizeof(c->esp_res), "%s", sim.cf.esp_res);
-			c->esp_quality = sim.cf.esp_quality;
-			cam_start(c, sim.cf.fps, sim.cf.bitrate, sim.cf.aspect_w, sim.cf.aspect_h);
+		else if (c->sim->cf.autostart) {
+			snprintf(c->esp_res, sizeof(c->esp_res), "%s", c->sim->cf.esp_res);
+			c->esp_quality = c->sim->cf.esp_quality;
+			cam_start(c, c->sim->cf.fps, c->sim->cf.bitrate, c->sim->cf.aspect_w, c->sim->cf.aspect_h);
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:

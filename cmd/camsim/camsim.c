@@ -13,17 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "camsim.h"
 #include "util.h"
 
-struct sim sim;
+/* The handler's only channel; housekeeping() reads it. */
 static volatile sig_atomic_t got_signal;
-static lws_sorted_usec_list_t sul_wake;
-static lws_usec_t stop_deadline;
-static int loop_done;
 
 static void
 usage(FILE *f, int status)
@@ -45,17 +41,17 @@ on_signal(int sig)
 }
 
 static void
-begin_stop(void)
+begin_stop(struct sim *sim)
 {
 	int k;
 
-	sim.stopping = 1;
-	stop_deadline = lws_now_usecs() + 3 * LWS_US_PER_SEC;
-	for (k = 0; k < sim.cf.ncams; k++) {
-		if (sim.cams[k].state == CAM_VANISHED)
-			cam_vanish_now(&sim.cams[k]);
+	sim->stopping = 1;
+	sim->stop_deadline = lws_now_usecs() + 3 * LWS_US_PER_SEC;
+	for (k = 0; k < sim->cf.ncams; k++) {
+		if (sim->cams[k].state == CAM_VANISHED)
+			cam_vanish_now(&sim->cams[k]);
 		else
-			cam_stop(&sim.cams[k], "Streaming stopped", 1);
+			cam_stop(&sim->cams[k], "Streaming stopped", 1);
 	}
 }
 
@@ -70,22 +66,22 @@ wake(lws_sorted_usec_list_t *sul)
 /* Checks that belong to no single connection, run after every pass of the
  * event loop: signals, time bounds, and whether every camera is finished. */
 static void
-housekeeping(void)
+housekeeping(struct sim *sim)
 {
 	lws_usec_t now = lws_now_usecs();
 	int k, live = 0;
 
-	if (got_signal > 1 || (sim.stopping && now > stop_deadline)) {
-		loop_done = 1;
+	if (got_signal > 1 || (sim->stopping && now > sim->stop_deadline)) {
+		sim->loop_done = 1;
 		return;
 	}
-	if (got_signal && !sim.stopping)
-		begin_stop();
-	for (k = 0; k < sim.cf.ncams; k++) {
-		struct cam *c = &sim.cams[k];
+	if (got_signal && !sim->stopping)
+		begin_stop(sim);
+	for (k = 0; k < sim->cf.ncams; k++) {
+		struct cam *c = &sim->cams[k];
 
-		if (c->state == CAM_STREAMING && sim.cf.duration > 0 &&
-		    now - c->started_us >= (lws_usec_t)(sim.cf.duration * 1e6))
+		if (c->state == CAM_STREAMING && sim->cf.duration > 0 &&
+		    now - c->started_us >= (lws_usec_t)(sim->cf.duration * 1e6))
 			cam_stop(c, "Duration reached", 1);
 		if (c->state == CAM_VANISHED && c->wsi == NULL)
 			c->state = CAM_DONE;
@@ -93,9 +89,9 @@ housekeeping(void)
 			live++;
 	}
 	if (live == 0)
-		loop_done = 1;
+		sim->loop_done = 1;
 	else
-		lws_sul_schedule(sim.ctx, 0, &sul_wake, wake, 50 * LWS_US_PER_MS);
+		lws_sul_schedule(sim->ctx, 0, &sim->sul_wake, wake, 50 * LWS_US_PER_MS);
 }
 
 static void
@@ -164,20 +160,14 @@ dnum(const char *opt, const char *s, double min, double max)
 static void
 raise_nofile(int ncams)
 {
-	struct rlimit rl;
-	rlim_t need = (rlim_t)ncams + 32;
+	rlim_t need = (rlim_t)ncams + 32, have;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if ((have = fdlimit_raise(RLIM_INFINITY)) == 0)
 		err(1, "getrlimit");
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-		(void)getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur < need)
+	if (have < need)
 		errx(1, "-n %d needs %llu file descriptors but the limit is %llu "
 		    "(raise the hard limit: ulimit -Hn)", ncams,
-		    (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+		    (unsigned long long)need, (unsigned long long)have);
 }
 
 static void
@@ -305,13 +295,15 @@ parse_options(int argc, char *argv[], struct config *cf, char ***jpegs, int *njp
 int
 main(int argc, char *argv[])
 {
+	struct sim sim;
 	struct lws_context_creation_info info;
 	struct config *cf = &sim.cf;
 	const char *clip = NULL, *why = NULL;
-	char **jpegs;
+	char **jpegs, failed[4096] = "";
 	int njpegs = 0, k, r, status = 0;
 	double secs;
 
+	memset(&sim, 0, sizeof(sim));
 	if ((jpegs = calloc((size_t)argc + 1, sizeof(*jpegs))) == NULL)
 		err(1, "calloc");
 	cf->ncams = 1;
@@ -325,13 +317,17 @@ main(int argc, char *argv[])
 	parse_options(argc, argv, cf, &jpegs, &njpegs, &clip);
 
 	if (cf->esp)
-		r = media_load_jpegs(&sim.media, jpegs, njpegs, &why);
+		r = media_load_jpegs(&sim.media, jpegs, njpegs, failed,
+		    sizeof(failed), &why);
 	else
 		r = media_load_clip(&sim.media, clip, &why);
+	/* lib's mapfile gives EINVAL for a pipe or device: it maps files. */
+	if (r == -1 && errno == EINVAL)
+		errx(1, "%s: not a regular file", cf->esp ? failed : clip);
 	if (r == -1)
-		err(1, "%s", cf->esp ? media_failed_path : clip);
+		err(1, "%s", cf->esp ? failed : clip);
 	if (r < 0)
-		errx(3, "%s: %s", cf->esp ? media_failed_path : clip, why);
+		errx(3, "%s: %s", cf->esp ? failed : clip, why);
 	free(jpegs);
 	if ((sim.scratch = malloc(LWS_PRE + HDR_LEN + sim.media.max_unit + TEXT_MAX)) == NULL)
 		err(1, "malloc");
@@ -342,6 +338,7 @@ main(int argc, char *argv[])
 	for (k = 0; k < cf->ncams; k++) {
 		struct cam *c = &sim.cams[k];
 
+		c->sim = &sim;
 		c->index = k;
 		if (cf->ncams > 1)
 			snprintf(c->model, sizeof(c->model), "%s-%d", cf->model, k);
@@ -363,6 +360,7 @@ main(int argc, char *argv[])
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = cam_protocols;
+	info.user = &sim;
 	info.fd_limit_per_thread = (unsigned)cf->ncams + 32;
 	if ((sim.ctx = lws_create_context(&info)) == NULL)
 		errx(1, "cannot create the libwebsockets context");
@@ -371,11 +369,11 @@ main(int argc, char *argv[])
 
 	for (k = 0; k < cf->ncams; k++)
 		cam_connect(&sim.cams[k]);
-	housekeeping();
-	while (!loop_done) {
+	housekeeping(&sim);
+	while (!sim.loop_done) {
 		if (lws_service(sim.ctx, 0) < 0)
 			break;
-		housekeeping();
+		housekeeping(&sim);
 	}
 	if (sim.last_end_us == 0 || sim.last_end_us < sim.first_start_us)
 		sim.last_end_us = lws_now_usecs();
@@ -392,8 +390,7 @@ main(int argc, char *argv[])
 	}
 	free(sim.cams);
 	free(sim.scratch);
-	free(sim.media.buf);
-	free(sim.media.units);
+	media_free(&sim.media);
 	if (got_signal > 1)
 		status = 1;
 	secs = sim.first_start_us ? (double)(sim.last_end_us - sim.first_start_us) / 1e6 : 0;

@@ -1,4 +1,12 @@
-/* camsim internals: one process, one lws event loop, N simulated cameras. */
+/* camsim internals: one process, one lws event loop, N simulated cameras.
+ *
+ * Layers, every call pointing down: camsim.c (options, main loop, summary)
+ * owns the one struct sim and calls cam.c, media.c and cmd.c; cam.c (the
+ * connections and the stream state machine) calls cmd.c to read a command
+ * and acts on the order it returns; cmd.c (parsing the servers' commands)
+ * and media.c (loading the clip or the images) call only lib/. There is no
+ * global state: each camera points to its struct sim, and lws hands it
+ * back as the context's user data where no camera is known. */
 #ifndef CAMSIM_H
 #define CAMSIM_H
 
@@ -51,8 +59,11 @@ enum cam_state {
 	CAM_DONE,		/* finished for good */
 };
 
+struct sim;
+
 /* Lifetime: the whole run; the wsi inside changes with each connection. */
 struct cam {
+	struct sim *sim;	/* the run it belongs to */
 	int index;
 	struct lws *wsi;
 	enum cam_state state;
@@ -98,14 +109,18 @@ struct sim {
 	/* totals for the summary */
 	uint64_t frames, bytes;
 	lws_usec_t first_start_us, last_end_us;
+	/* camsim.c's main loop */
+	lws_sorted_usec_list_t sul_wake;
+	lws_usec_t stop_deadline;
+	int loop_done;
 };
 
-extern struct sim sim;
-
 /* media.c: -1 with errno, or -2 with *why for bad content. */
-extern char media_failed_path[4096];
 int media_load_clip(struct media *m, const char *path, const char **why);
-int media_load_jpegs(struct media *m, char **paths, int npaths, const char **why);
+/* On failure the file that failed is left in failed (size n). */
+int media_load_jpegs(struct media *m, char **paths, int npaths, char *failed,
+    size_t n, const char **why);
+void media_free(struct media *m);
 
 /* cmd.c */
 struct start_cmd {
@@ -119,17 +134,28 @@ int cmd_parse_json(const char *s, size_t len, struct start_cmd *c);
 int esp_res_valid(const char *name);
 void json_escape(char *out, size_t outsz, const char *in, size_t inlen);
 
-void esp_command(struct cam *c, char *line);
-void android_command(struct cam *c, const char *msg, size_t len);
+/* What a command asks of a camera, in this order: end the capture if
+ * one runs, start one, send the reply. cmd.c decides; cam.c does it. */
+struct order {
+	const char *stop;	/* why, or NULL: no stop */
+	int start;
+	double fps;
+	unsigned bitrate, aspect_w, aspect_h;
+	char esp_res[16];	/* ESP boards: "" leaves them as they are */
+	unsigned esp_quality;
+	char reply[TEXT_MAX];	/* "": none */
+};
+/* An ESP board's plain-text command (line is modified), for camera c. */
+void esp_command(const struct config *cf, const struct cam *c, char *line,
+    struct order *o);
+/* An Android app's JSON command, for camera c. */
+void android_command(const struct cam *c, const char *msg, size_t len,
+    struct order *o);
 
 /* cam.c */
-void queue_text(struct cam *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 extern const struct lws_protocols cam_protocols[];
 void cam_connect(struct cam *c);
-void cam_start(struct cam *c, double fps, unsigned bitrate, unsigned aw, unsigned ah);
 void cam_stop(struct cam *c, const char *why, int close_after);
 void cam_vanish_now(struct cam *c);
-uint64_t cam_rand(struct cam *c);
 
 #endif

@@ -1,6 +1,7 @@
 /* The commands a server sends to the cameras, and the answers. The Android app
  * parses JSON and ignores what it does not know; lejp (part of
  * libwebsockets) is enough for the handful of fields it looks at. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,73 +114,88 @@ json_escape(char *out, size_t outsz, const char *in, size_t inlen)
 	out[o] = '\0';
 }
 
+static void
+reply(struct order *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(o->reply, sizeof(o->reply), fmt, ap);
+	va_end(ap);
+}
+
 /* The ESP32 sketch's plain-text commands; RES and QUALITY as in protocol 2. */
 void
-esp_command(struct cam *c, char *line)
+esp_command(const struct config *cf, const struct cam *c, char *line,
+    struct order *o)
 {
 	char *word[4], *save = NULL, *t;
-	const char *res = sim.cf.esp_res;
-	uint64_t q = sim.cf.esp_quality;
+	const char *res = cf->esp_res;
+	uint64_t q = cf->esp_quality;
 	int n = 0, i;
 
+	memset(o, 0, sizeof(*o));
 	for (t = strtok_r(line, " \t\r\n", &save); t != NULL && n < 4;
 	    t = strtok_r(NULL, " \t\r\n", &save))
 		word[n++] = t;
 	if (n == 0) {
-		queue_text(c, "ERROR: empty command");
+		reply(o, "ERROR: empty command");
 		return;
 	}
 	if (strcmp(word[0], "stop") == 0 && n == 1) {
 		if (c->state != CAM_STREAMING) {
-			queue_text(c, "ACK: not streaming");
+			reply(o, "ACK: not streaming");
 			return;
 		}
-		cam_stop(c, "stop", 0);
-		queue_text(c, "ACK: streaming stopped");
+		o->stop = "stop";
+		reply(o, "ACK: streaming stopped");
 		return;
 	}
 	if (strcmp(word[0], "status") == 0 && n == 1) {
 		if (c->state == CAM_STREAMING)
-			queue_text(c, "STATUS: streaming %s quality %u, %llu images sent",
+			reply(o, "STATUS: streaming %s quality %u, %llu images sent",
 			    c->esp_res, c->esp_quality, (unsigned long long)c->frames_sent);
 		else
-			queue_text(c, "STATUS: idle");
+			reply(o, "STATUS: idle");
 		return;
 	}
 	if (strcmp(word[0], "start") != 0 || n > 3) {
-		queue_text(c, "ERROR: unknown command");
+		reply(o, "ERROR: unknown command");
 		return;
 	}
 	for (i = 1; i < n; i++) {
 		if (word[i][0] >= '0' && word[i][0] <= '9' && i == n - 1) {
 			if (parse_u64(word[i], 1, 63, &q) < 0) {
-				queue_text(c, "ERROR: quality must be 1-63");
+				reply(o, "ERROR: quality must be 1-63");
 				return;
 			}
 		} else if (i == 1 && esp_res_valid(word[i])) {
 			res = word[i];
 		} else {
-			queue_text(c, "ERROR: unknown frame size");
+			reply(o, "ERROR: unknown frame size");
 			return;
 		}
 	}
-	snprintf(c->esp_res, sizeof(c->esp_res), "%s", res);
-	c->esp_quality = (unsigned)q;
+	snprintf(o->esp_res, sizeof(o->esp_res), "%s", res);
+	o->esp_quality = (unsigned)q;
 	if (c->state == CAM_STREAMING)
-		cam_stop(c, "restart", 0);
-	cam_start(c, sim.cf.fps, 0, 0, 0);
-	queue_text(c, "ACK: streaming started %s quality %u", c->esp_res, c->esp_quality);
+		o->stop = "restart";
+	o->start = 1;
+	o->fps = cf->fps;
+	reply(o, "ACK: streaming started %s quality %u", o->esp_res, o->esp_quality);
 }
 
 void
-android_command(struct cam *c, const char *msg, size_t len)
+android_command(const struct cam *c, const char *msg, size_t len,
+    struct order *o)
 {
 	struct start_cmd cmd;
 	char esc[300];
 
+	memset(o, 0, sizeof(*o));
 	if (cmd_parse_json(msg, len, &cmd) < 0) {
 		json_escape(esc, sizeof(esc), msg, len);
-		queue_text(c, "{\"status\":\"error\",\"message\":\"Invalid command received: %s\"}",
+		reply(o, "{\"status\":\"error\",\"message\":\"Invalid command received: %s\"}",
 		    esc);
 		return;
 	}
@@ -187,9 +203,12 @@ android_command(struct cam *c, const char *msg, size_t len)
 		double br = cmd.bitrate < 0 ? 4 : cmd.bitrate;
 		int aspect = cmd.aspect_w > 0 && cmd.aspect_h > 0;
 
-		cam_start(c, cmd.fps, br > 1000 ? 1000 : (unsigned)br,
-		    aspect ? (unsigned)cmd.aspect_w : 0, aspect ? (unsigned)cmd.aspect_h : 0);
+		o->start = 1;
+		o->fps = cmd.fps;
+		o->bitrate = br > 1000 ? 1000 : (unsigned)br;
+		o->aspect_w = aspect ? (unsigned)cmd.aspect_w : 0;
+		o->aspect_h = aspect ? (unsigned)cmd.aspect_h : 0;
 	} else if (cmd.is_stop && c->state == CAM_STREAMING) {
-		cam_stop(c, "Streaming stopped by server", 0);
+		o->stop = "Streaming stopped by server";
 	}
 }

@@ -2,56 +2,34 @@
  * way MediaCodec hands them out), or a set of JPEG images. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "camsim.h"
 #include "h264.h"
+#include "mapfile.h"
 #include "rec.h"
 
-char media_failed_path[4096];
-
+/* A whole file in a buffer of its own: the clip outlives no mapping, so
+ * a clip rewritten while camsim runs cannot fault it. */
 static int
-slurp(const char *path, unsigned char **out, size_t *outlen)
+load_file(const char *path, unsigned char **out, size_t *outlen)
 {
-	unsigned char *buf = NULL, *nb;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-	int fd;
+	struct mapfile mf;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (mapfile_open(path, &mf) < 0)
 		return -1;
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 1 << 16;
-			if ((nb = realloc(buf, cap)) == NULL)
-				goto fail;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	if ((*out = malloc(mf.len > 0 ? mf.len : 1)) == NULL) {
+		mapfile_close(&mf);
+		return -1;
 	}
-	close(fd);
-	*out = buf;
-	*outlen = len;
+	memcpy(*out, mf.p, mf.len);
+	*outlen = mf.len;
+	mapfile_close(&mf);
 	return 0;
-fail:
-	n = errno;
-	free(buf);
-	close(fd);
-	errno = (int)n;
-	return -1;
 }
 
 static int
@@ -95,7 +73,7 @@ media_load_clip(struct media *m, const char *path, const char **why)
 	size_t pos = 0;
 
 	memset(m, 0, sizeof(*m));
-	if (slurp(path, &m->buf, &m->len) < 0)
+	if (load_file(path, &m->buf, &m->len) < 0)
 		return -1;
 	while (h264_next_nal(m->buf, m->len, &pos, &nal))
 		if (nal.len > 0 && nal.type != NAL_SPS && nal.type != NAL_PPS &&
@@ -123,26 +101,27 @@ media_load_clip(struct media *m, const char *path, const char **why)
 static int
 add_jpeg(struct media *m, const char *path, const char **why)
 {
-	unsigned char *img, *nb;
+	struct mapfile img;
+	unsigned char *nb;
 	size_t len;
 
-	snprintf(media_failed_path, sizeof(media_failed_path), "%s", path);
-	if (slurp(path, &img, &len) < 0)
+	if (mapfile_open(path, &img) < 0)
 		return -1;
-	if (len < 4 || img[0] != 0xff || img[1] != 0xd8 ||
-	    img[len - 2] != 0xff || img[len - 1] != 0xd9) {
-		free(img);
+	len = img.len;
+	if (len < 4 || img.p[0] != 0xff || img.p[1] != 0xd8 ||
+	    img.p[len - 2] != 0xff || img.p[len - 1] != 0xd9) {
+		mapfile_close(&img);
 		*why = "not a JPEG image (FF D8 ... FF D9)";
 		errno = EINVAL;
 		return -2;
 	}
 	if ((nb = realloc(m->buf, m->len + len)) == NULL) {
-		free(img);
+		mapfile_close(&img);
 		return -1;
 	}
 	m->buf = nb;
-	memcpy(m->buf + m->len, img, len);
-	free(img);
+	memcpy(m->buf + m->len, img.p, len);
+	mapfile_close(&img);
 	if (add_unit(m, m->len, len) < 0)
 		return -1;
 	m->len += len;
@@ -159,19 +138,20 @@ jpeg_name(const struct dirent *d)
 }
 
 /* Each path is a JPEG file or a folder whose *.jpg files are taken in name
- * order. On failure the path is left in media_failed_path, and for -2
- * *why says what is wrong with its content. */
+ * order. On failure the path is left in failed, and for -2 *why says what
+ * is wrong with its content. */
 int
-media_load_jpegs(struct media *m, char **paths, int npaths, const char **why)
+media_load_jpegs(struct media *m, char **paths, int npaths, char *failed,
+    size_t n, const char **why)
 {
 	struct dirent **names;
 	struct stat st;
 	char sub[4096];
-	int i, j, n, r;
+	int i, j, nnames, r;
 
 	memset(m, 0, sizeof(*m));
 	for (i = 0; i < npaths; i++) {
-		snprintf(media_failed_path, sizeof(media_failed_path), "%s", paths[i]);
+		snprintf(failed, n, "%s", paths[i]);
 		if (stat(paths[i], &st) < 0)
 			return -1;
 		if (!S_ISDIR(st.st_mode)) {
@@ -179,12 +159,13 @@ media_load_jpegs(struct media *m, char **paths, int npaths, const char **why)
 				return r;
 			continue;
 		}
-		if ((n = scandir(paths[i], &names, jpeg_name, alphasort)) < 0)
+		if ((nnames = scandir(paths[i], &names, jpeg_name, alphasort)) < 0)
 			return -1;
 		r = 0;
-		for (j = 0; j < n; j++) {
+		for (j = 0; j < nnames; j++) {
 			if (r == 0) {
 				snprintf(sub, sizeof(sub), "%s/%s", paths[i], names[j]->d_name);
+				snprintf(failed, n, "%s", sub);
 				r = add_jpeg(m, sub, why);
 			}
 			free(names[j]);
@@ -199,4 +180,12 @@ media_load_jpegs(struct media *m, char **paths, int npaths, const char **why)
 		return -2;
 	}
 	return 0;
+}
+
+void
+media_free(struct media *m)
+{
+	free(m->buf);
+	free(m->units);
+	memset(m, 0, sizeof(*m));
 }
