@@ -1,5 +1,6 @@
 # camrec: small tools that record video from WebSocket cameras.
-VERSION   = 0.1.0
+# The one place the version is written; the scripts read it too.
+VERSION  := $(shell cat VERSION)
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
@@ -42,6 +43,8 @@ $(O)/obj/lib/%.o: lib/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+$(O)/obj/lib/version.o: VERSION
+
 $(O)/obj/libcamrec.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
@@ -78,14 +81,23 @@ bench: deps
 lint:
 	mandoc -Tlint -W warning $(MANS)
 
-install: all
+install: all install-scripts install-man
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
-	for s in $(SCRIPTS); do install -m 755 $$s $(DESTDIR)$(BINDIR)/$$(basename $$s); done
+
+# Installed scripts carry the version number: they have no VERSION file
+# beside them.
+install-scripts:
+	install -d $(DESTDIR)$(BINDIR)
+	for s in $(SCRIPTS); do \
+		sed 's/^camrec_version=$$/camrec_version=$(VERSION)/' $$s >$(DESTDIR)$(BINDIR)/$$(basename $$s) && \
+		chmod 755 $(DESTDIR)$(BINDIR)/$$(basename $$s) || exit 1; done
+
+install-man:
 	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
-		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s || exit 1; done
 
 clean:
 	rm -rf bin obj build-san
 
-.PHONY: all deps check check-san demo bench lint install clean
+.PHONY: all deps check check-san demo bench lint install install-scripts install-man clean

@@ -6,6 +6,8 @@
 # bash, not sh: wait -n -p tells which child ended, which is how a crashed
 # child stops the whole pipeline instead of leaving orphans.
 set -u
+# The number in the top-level VERSION file; make install writes it here.
+camrec_version=
 
 synopsis="usage: camrec.sh [-H HOST] [-p PORT] [-d DIR] [-j JOBS] [-R RUNDIR] [-- WSRECV_OPTIONS]"
 usage() {
@@ -18,7 +20,7 @@ log() {
 
 case "${1:-}" in
 --help) echo "$synopsis"; exit 0 ;;
---version) echo "camrec.sh (camrec) 0.1.0"; exit 0 ;;
+--version) echo "camrec.sh (camrec) ${camrec_version:-$(cat "$(dirname "$0")/../VERSION")}"; exit 0 ;;
 esac
 
 host=0.0.0.0 port=50001 dir=./recordings jobs=2 rundir=

@@ -2,6 +2,8 @@
 # demo.sh: record a few seconds from a simulated phone through the whole
 # recorder, then show what was recorded. Leaves no process behind.
 set -eu
+# The number in the top-level VERSION file; make install writes it here.
+camrec_version=
 
 here=$(cd "$(dirname "$0")" && pwd)
 PATH=$here/../bin:$here:$PATH
@@ -9,7 +11,7 @@ seconds=${DEMO_SECONDS:-4}
 
 case "${1:-}" in
 --help) echo "usage: demo.sh"; exit 0 ;;
---version) echo "demo.sh (camrec) 0.1.0"; exit 0 ;;
+--version) echo "demo.sh (camrec) ${camrec_version:-$(cat "$(dirname "$0")/../VERSION")}"; exit 0 ;;
 esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/camrec-demo.XXXXXX")

@@ -1,10 +1,12 @@
 #!/bin/sh
 # Install the Debian packages camrec needs to build, test and run, when missing.
 set -eu
+# The number in the top-level VERSION file; make install writes it here.
+camrec_version=
 
 case "${1:-}" in
 --help) echo "usage: deps.sh"; exit 0 ;;
---version) echo "deps.sh (camrec) 0.1.0"; exit 0 ;;
+--version) echo "deps.sh (camrec) ${camrec_version:-$(cat "$(dirname "$0")/../VERSION")}"; exit 0 ;;
 "") ;;
 *) echo "usage: deps.sh" >&2; exit 2 ;;
 esac

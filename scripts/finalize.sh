@@ -3,6 +3,8 @@
 # Works on camrec folders (index.tsv: per-frame timestamps) and on old
 # folders that hold only stream.h264 (a constant rate from fpsest).
 set -u
+# The number in the top-level VERSION file; make install writes it here.
+camrec_version=
 
 usage() {
 	echo "usage: finalize.sh [-q] SESSION_DIR" >&2
@@ -11,7 +13,7 @@ usage() {
 
 case "${1:-}" in
 --help) echo "usage: finalize.sh [-q] SESSION_DIR"; exit 0 ;;
---version) echo "finalize.sh (camrec) 0.1.0"; exit 0 ;;
+--version) echo "finalize.sh (camrec) ${camrec_version:-$(cat "$(dirname "$0")/../VERSION")}"; exit 0 ;;
 esac
 quiet=0
 while getopts q opt; do

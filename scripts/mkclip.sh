@@ -3,12 +3,14 @@
 # camsim): libx264 baseline, a key frame every second, SPS/PPS once at the
 # start only, as many Android encoders send them.
 set -eu
+# The number in the top-level VERSION file; make install writes it here.
+camrec_version=
 
 synopsis="usage: mkclip.sh [-s WxH] [-t SECONDS] [-b BITRATE] out.h264"
 size=1280x720 seconds=6 bitrate=4M
 case "${1:-}" in
 --help) echo "$synopsis"; exit 0 ;;
---version) echo "mkclip.sh (camrec) 0.1.0"; exit 0 ;;
+--version) echo "mkclip.sh (camrec) ${camrec_version:-$(cat "$(dirname "$0")/../VERSION")}"; exit 0 ;;
 esac
 while getopts s:t:b: opt; do
 	case $opt in

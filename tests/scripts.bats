@@ -47,3 +47,16 @@ setup() {
 	# Nothing the demo started is still running.
 	run -1 pgrep -f "$BATS_TEST_TMPDIR/camrec-demo"
 }
+
+@test "every script: --version from the tree and as installed, the number in VERSION" {
+	want=$(cat "$REPO/VERSION")
+	make -s -C "$REPO" install-scripts DESTDIR="$BATS_TEST_TMPDIR/inst" PREFIX=/usr
+	for s in camrec.sh demo.sh deps.sh finalize.sh mkclip.sh; do
+		run -0 "$REPO/scripts/$s" --version
+		[ "$output" = "$s (camrec) $want" ]
+		run -0 "$BATS_TEST_TMPDIR/inst/usr/bin/$s" --version
+		[ "$output" = "$s (camrec) $want" ]
+	done
+	run -0 mux --version
+	[ "$output" = "mux (camrec) $want" ]
+}
