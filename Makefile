@@ -61,7 +61,7 @@ deps:
 	@scripts/deps.sh
 
 # The suite runs twice: on the normal build and under ASan + UBSan.
-check: deps
+check: deps lint
 	$(MAKE) all
 	$(MAKE) SAN=1 all
 	tests/check
@@ -78,8 +78,10 @@ bench: deps
 	$(MAKE) all
 	bench/run
 
+# The man pages and every shell script; no network, no build.
 lint:
 	mandoc -Tlint -W warning $(MANS)
+	shellcheck $(SCRIPTS) tests/*.bash tests/run tests/check .ci/run
 
 install: all install-scripts install-man
 	install -d $(DESTDIR)$(BINDIR)

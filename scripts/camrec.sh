@@ -73,7 +73,7 @@ mkfifo -m 600 "$rundir/records" "$rundir/frames" "$rundir/ended" || exit 1
 # folder name is data: it is only ever passed as one quoted argument, and
 # only if it lies in $dir.
 finalize_loop() {
-	local word path eof=0 rc
+	local path eof=0 rc
 	local -a queue=()
 	while [ "$eof" -eq 0 ] || [ "${#queue[@]}" -gt 0 ]; do
 		while [ "${#queue[@]}" -gt 0 ] && [ "$(jobs -pr | wc -l)" -lt "$jobs" ]; do
@@ -85,7 +85,7 @@ finalize_loop() {
 			wait -n
 			continue
 		fi
-		read -r -t 0.5 word path
+		read -r -t 0.5 _ path
 		rc=$?
 		if [ "$rc" -eq 0 ]; then
 			case $path in
@@ -99,10 +99,11 @@ finalize_loop() {
 	wait
 }
 
-stopping=0 running= ctl_pid=
+stopping=0 running='' ctl_pid=''
 trap 'stopping=1' INT TERM
 # Should this script itself fail, it still takes its children with it:
 # wsrecv first, so the others drain what they have and end on their own.
+# shellcheck disable=SC2317 # run by the EXIT trap
 on_exit() {
 	local p
 	for p in $running $ctl_pid; do
@@ -174,7 +175,7 @@ if [ -n "$ctl_pid" ]; then
 	kill "$ctl_pid" 2>/dev/null
 	wait "$ctl_pid" 2>/dev/null
 fi
-running= ctl_pid=
+running='' ctl_pid=''
 rm -f "$rundir/records" "$rundir/frames" "$rundir/ended" "$rundir/recovered" "$rundir/pids" "$rundir/wsrecv.pid"
 [ "$own_rundir" -eq 1 ] && rm -rf "$rundir"
 log "stopped"

@@ -15,7 +15,7 @@ case "${1:-}" in
 esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/camrec-demo.XXXXXX")
-camrec_pid= camsim_pid=
+camrec_pid='' camsim_pid=''
 cleanup() {
 	[ -z "$camsim_pid" ] || kill "$camsim_pid" 2>/dev/null || :
 	[ -z "$camrec_pid" ] || kill "$camrec_pid" 2>/dev/null || :

@@ -12,7 +12,7 @@ case "${1:-}" in
 esac
 
 packages="gcc make pkg-config libwebsockets-dev libjansson-dev ffmpeg bats
-python3 python3-websockets mandoc procps time"
+python3 python3-websockets mandoc shellcheck util-linux procps time"
 
 missing=
 for p in $packages; do

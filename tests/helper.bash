@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared setup for the bats suite: programs from this tree first on PATH,
 # Debian's python3 (for python3-websockets), small fixtures made on demand.
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
@@ -15,8 +16,8 @@ free_port() {
 
 # Wait up to $2 seconds (default 10) for a TCP port on 127.0.0.1 to accept.
 wait_port() {
-	local i
-	for i in $(seq 1 $((${2:-10} * 20))); do
+	local _
+	for _ in $(seq 1 $((${2:-10} * 20))); do
 		$PY -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
 		sleep 0.05
 	done
@@ -27,9 +28,9 @@ wait_port() {
 # gone PID...: every PID has exited (or is a zombie nobody reaped yet), each
 # within GONE_WAIT seconds (default 5); names the first that has not.
 gone() {
-	local p i state
+	local p _ state
 	for p in "$@"; do
-		for i in $(seq 1 $((${GONE_WAIT:-5} * 10))); do
+		for _ in $(seq 1 $((${GONE_WAIT:-5} * 10))); do
 			state=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue 2
 			case $state in Z*) continue 2 ;; esac
 			sleep 0.1
@@ -42,15 +43,16 @@ gone() {
 # no_temporaries [DIR]: no .NAME.tmp-PID left behind in DIR (default .).
 no_temporaries() {
 	local left
-	left=$(ls -a "${1:-.}" | grep '\.tmp-') || return 0
+	left=$(find "${1:-.}" -mindepth 1 -maxdepth 1 -name '.*.tmp-*')
+	[ -z "$left" ] && return
 	echo "temporaries left in ${1:-.}: $left" >&2
 	return 1
 }
 
 # Wait up to $2 seconds for a command (a string run by bash) to succeed.
 wait_for() {
-	local i
-	for i in $(seq 1 $((${2:-10} * 10))); do
+	local _
+	for _ in $(seq 1 $((${2:-10} * 10))); do
 		bash -c "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -65,6 +67,7 @@ wait_for() {
 clip_setup_file() {
 	cd "$BATS_FILE_TMPDIR" && android_clip clip.h264
 }
+# shellcheck disable=SC2034 # CLIP is for the test files
 clip_setup() {
 	cd "$BATS_TEST_TMPDIR" && CLIP=$BATS_FILE_TMPDIR/clip.h264
 }
