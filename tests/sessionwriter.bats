@@ -25,6 +25,12 @@ teardown() {
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done
+	if [ -n "${MOUNTED:-}" ]; then
+		for p in "${PIDS[@]}"; do
+			wait "$p" 2>/dev/null || true
+		done
+		umount "$MOUNTED" || umount -l "$MOUNTED"
+	fi
 }
 
 # The live pipeline on a free port: wsrecv > fifo, frameparse | sessionwriter,
@@ -438,8 +444,73 @@ record() {
 	[ "$(index_lines $s)" -gt 100 ]
 	mkrec --cat "$CLIP" 1 1 > unit1
 	head -c "$(stat -c %s unit1)" $s/stream.h264 | cmp - unit1
-	# the process went on to the end of the stream
-	[ "$(wc -l < out)" -ge 2 ]
+	# the process went on to the end of the stream, trying conn 8 too; the
+	# folders of sessions that never got a frame were taken away
+	grep -q "^sessionwriter: tm/rec/127.0.0.1_50008_20251121_1653[0-9][0-9]/" err
+	[ "$(ls copy/rec | wc -l)" -eq 1 ]
+}
+
+@test "after a full disk, recording resumes on the next key frame, the failed session consistent" {
+	mkdir tm
+	mount -t tmpfs -o size=1m tmpfs tm 2>/dev/null ||
+		skip "cannot mount a 1 MiB tmpfs here (needs root and mount permission)"
+	MOUNTED=$BATS_TEST_TMPDIR/tm
+	# Three parts of one record stream: 10 pictures; 30 more, while the disk
+	# is full; 30 s later, the clip again (a key frame without SPS/PPS first).
+	printf 'open 7\nstarted 7 16:9 4MB\nclip 7 %s count=11\n' "$CLIP" > d1
+	{ cat d1; echo "clip 7 $CLIP from=11 count=30"; } > d2
+	{ cat d2; echo "at 30000000"; echo "clip 7 $CLIP from=1 seq=1001"; echo "close 7"; } > d3
+	for i in 1 2 3; do mkrec d$i | frameparse > f$i; done
+	head -c "$(stat -c %s f1)" f2 | cmp - f1
+	head -c "$(stat -c %s f2)" f3 | cmp - f2
+	mkfifo pipe
+	sessionwriter -d tm/rec -s 1 pipe > out 2> err &
+	SPID=$!
+	PIDS+=("$SPID")
+	exec 7> pipe
+	cat f1 >&7
+	wait_for "[ \$(tail -n +2 $BATS_TEST_TMPDIR/tm/rec/$NAME/index.tsv 2>/dev/null | wc -l) -eq 11 ]" 10
+	dd if=/dev/zero of=tm/fill bs=4k 2>/dev/null || true
+	tail -c +"$(($(stat -c %s f1) + 1))" f2 >&7
+	wait_for "grep -q '^failed ' $BATS_TEST_TMPDIR/out" 10
+	rm tm/fill
+	tail -c +"$(($(stat -c %s f2) + 1))" f3 >&7
+	exec 7>&-
+	rc=0
+	wait "$SPID" || rc=$?
+	[ "$rc" -eq 1 ]
+	grep -qx "sessionwriter: tm/rec/$NAME: stream.h264: No space left on device" err
+	[ "$(wc -l < out)" -eq 2 ]
+	[ "$(sed -n 1p out)" = "failed tm/rec/$NAME" ]
+	new=$(sed -n 2p out)
+	[[ "$new" == "closed tm/rec/127.0.0.1_50007_20251121_1652"* ]]
+	new=${new#closed }
+	[ "$(ls tm/rec | wc -l)" -eq 2 ]
+	# the failed session: marked, and stream and index agree to the byte
+	s=tm/rec/$NAME
+	[ "$(jget $s/session.json state)" = failed ]
+	[ "$(jget $s/session.json ended_by)" = write_error ]
+	[[ "$(jget $s/session.json error)" == "stream.h264: No space left on device" ]]
+	[ "$(tail -c 1 $s/index.tsv | od -An -c | tr -d ' ')" = '\n' ]
+	n=$(index_lines $s)
+	[ "$n" -ge 11 ] && [ "$n" -lt 41 ]
+	end=$(tail -1 $s/index.tsv | awk -F'\t' '{print $4 + $5}')
+	[ "$end" -eq "$(stat -c %s $s/stream.h264)" ]
+	[ "$(jget $s/session.json bytes)" -eq "$end" ]
+	[ "$(jget $s/session.json frames)" -eq $((n - 1)) ]
+	mkrec --cat "$CLIP" 0 "$n" | cmp - $s/stream.h264
+	# and finalize.sh makes its MP4
+	cp -a $s failed
+	finalize.sh -q failed
+	[ "$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 failed/stream.mp4)" -eq $((n - 1)) ]
+	# the new session: the remembered codec config first, then the clip
+	[ "$(jget $new/session.json state)" = closed ]
+	[ "$(jget $new/session.json started_by)" = resumed ]
+	[ "$(jget $new/session.json capture_message)" = "16:9 4MB" ]
+	[ "$(jget $new/session.json config_injected)" = True ]
+	sed -n 2p $new/index.tsv | grep -qP '^1\t0\t\d+\t0\t37\tconfig$'
+	{ mkrec --cat "$CLIP" 0 1; mkrec --cat "$CLIP" 1; } | cmp - $new/stream.h264
+	[ "$(decoded_frames $new/stream.h264)" -eq 60 ]
 }
 
 @test "end to end: two phones through wsrecv, status racing frames, replay identical" {

@@ -102,19 +102,49 @@ sync_dir(const char *path)
 /* Write session.json through a temporary file and rename(2), so a reader
  * (or a crash) sees the old or the new version, never a mix. */
 static int
-write_json(struct conn *c, struct session *s, const char *state,
+store_json(const char *dir, const char *text)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	int fd, saved;
+
+	if (pathcat(tmp, sizeof tmp, dir, ".session.json.tmp") < 0 ||
+	    pathcat(path, sizeof path, dir, "session.json") < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return -1;
+	if (writeall(fd, text, strlen(text)) < 0 || writeall(fd, "\n", 1) < 0 ||
+	    (sync_enabled && fsync(fd) < 0)) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+/* The session.json a session has now, as text (malloc'd), or NULL. */
+static char *
+render_json(struct conn *c, struct session *s, const char *state,
     int64_t ended_wall_us, const char *ended_by, const char *error)
 {
-	char tmp[PATH_MAX], path[PATH_MAX], when[64];
+	char when[64];
 	json_t *o = json_object(), *peer = json_object();
 	char *text;
-	int fd, rv = -1, saved;
 
 	if (o == NULL || peer == NULL) {
 		json_decref(o);
 		json_decref(peer);
 		errno = ENOMEM;
-		return -1;
+		return NULL;
 	}
 	json_object_set_new(o, "format", json_string("camrec-session 1"));
 	json_object_set_new(o, "state", json_string(state));
@@ -155,36 +185,52 @@ write_json(struct conn *c, struct session *s, const char *state,
 	json_object_set_new(o, "error", error ? json_string(error) : json_null());
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
-	if (text == NULL) {
+	if (text == NULL)
 		errno = ENOMEM;
-		return -1;
-	}
+	return text;
+}
 
-	if (pathcat(tmp, sizeof tmp, s->dir, ".session.json.tmp") < 0 ||
-	    pathcat(path, sizeof path, s->dir, "session.json") < 0) {
-		errno = ENAMETOOLONG;
-		goto out;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		goto out;
-	if (writeall(fd, text, strlen(text)) < 0 || writeall(fd, "\n", 1) < 0 ||
-	    (sync_enabled && fsync(fd) < 0)) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		goto out;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		goto out;
-	}
-	rv = 0;
-out:
+static int
+write_json(struct conn *c, struct session *s, const char *state,
+    int64_t ended_wall_us, const char *ended_by, const char *error)
+{
+	char *text = render_json(c, s, state, ended_wall_us, ended_by, error);
+	int rv, saved;
+
+	if (text == NULL)
+		return -1;
+	rv = store_json(s->dir, text);
+	saved = errno;
 	free(text);
+	errno = saved;
 	return rv;
+}
+
+/* The session.json of a failed session that a full disk kept out: written
+ * before the next session opens, and at the end. */
+struct unwritten {
+	char *dir, *text;
+	struct unwritten *next;
+};
+static struct unwritten *unwritten_first;
+
+void
+session_retry_json(int last)
+{
+	struct unwritten **p = &unwritten_first, *u;
+
+	while ((u = *p) != NULL) {
+		if (store_json(u->dir, u->text) < 0) {
+			if (last)
+				warn("%s/session.json", u->dir);
+			p = &u->next;
+			continue;
+		}
+		*p = u->next;
+		free(u->dir);
+		free(u->text);
+		free(u);
+	}
 }
 
 static void
@@ -252,6 +298,37 @@ base_name(char *buf, size_t cap, const struct conn *c, int64_t wall_us)
 	snprintf(buf, cap, "%s_%u_%s", addr, (unsigned)c->port, date);
 }
 
+/* Take away a folder session_open made, with what it put there. */
+static void
+remove_folder(struct session *s)
+{
+	static const char *const names[] = { "stream.h264", INDEX_NAME,
+	    "session.json", ".session.json.tmp" };
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (pathcat(path, sizeof path, s->dir, names[i]) == 0)
+			unlink(path);
+	if (rmdir(s->dir) < 0)
+		warn("%s", s->dir);
+}
+
+/* After a failure the connection's frames are dropped until a key frame at
+ * c->retry_at_us or later. The wait doubles with every failure, from
+ * BACKOFF_MIN_US to BACKOFF_MAX_US, and starts again from the minimum after
+ * a session that lived longer than the maximum. */
+static void
+retry_later(struct conn *c, uint64_t t_us, uint64_t lived_us)
+{
+	if (c->backoff_us == 0 || lived_us >= BACKOFF_MAX_US)
+		c->backoff_us = BACKOFF_MIN_US;
+	else if ((c->backoff_us *= 2) > BACKOFF_MAX_US)
+		c->backoff_us = BACKOFF_MAX_US;
+	c->retry_at_us = t_us + c->backoff_us;
+	c->discard = 1;
+}
+
 int
 session_open(struct conn *c, uint64_t t_us, const char *started_by,
     const char *capture_message)
@@ -260,6 +337,7 @@ session_open(struct conn *c, uint64_t t_us, const char *started_by,
 	struct session *s;
 	int n;
 
+	session_retry_json(0);
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		err(1, NULL);
 	s->stream_fd = s->index_fd = -1;
@@ -315,6 +393,7 @@ session_open(struct conn *c, uint64_t t_us, const char *started_by,
 		warn("%s", path);
 		goto fail;
 	}
+	s->index_bytes = strlen(INDEX_HEADER);
 	if (write_json(c, s, "recording", 0, NULL, NULL) < 0) {
 		warn("%s/session.json", dir);
 		goto fail;
@@ -323,33 +402,76 @@ session_open(struct conn *c, uint64_t t_us, const char *started_by,
 		warn("%s: fsync", dir);
 		goto fail;
 	}
+	s->opened_t_us = t_us;
 	c->s = s;
 	return 0;
 fail:
-	/* What was created stays: nothing is ever removed or truncated. */
+	/* A folder with no frame is worth nothing: it goes. */
 	if (s->dir != NULL)
-		print_line("failed", s->dir);
+		remove_folder(s);
 	write_failed = 1;
-	c->discard = 1;
+	retry_later(c, t_us, 0);
 	session_free(s);
 	return -1;
 }
 
+/* Whether a truncate-to-size of one of the session's files worked; by its
+ * descriptor while it is open. */
+static int
+cut(struct session *s, int fd, const char *name, uint64_t size)
+{
+	char path[PATH_MAX];
+
+	if (fd >= 0)
+		return ftruncate(fd, (off_t)size);
+	if (pathcat(path, sizeof path, s->dir, name) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return truncate(path, (off_t)size);
+}
+
+/* End a session that could not be written. What the index covers stays and
+ * is made consistent: stream.h264 is cut back to the end of the last indexed
+ * payload and index.tsv to its last whole line (which also gives back what
+ * the failed write took). A session with no picture is removed instead. */
 static void
 session_fail(struct conn *c, uint64_t t_us, const char *what, int errnum)
 {
 	struct session *s = c->s;
-	char msg[256];
+	struct unwritten *u;
+	char msg[256], *text;
 
 	snprintf(msg, sizeof msg, "%s: %s", what, strerror(errnum));
 	warnx("%s: %s", s->dir, msg);
-	if (write_json(c, s, "failed", wall_of(c, t_us), "write_error", msg) < 0)
-		warn("%s/session.json", s->dir);
+	c->s = NULL;
+	write_failed = 1;
+	retry_later(c, t_us, t_us - s->opened_t_us);
+	free(c->resume_message);
+	c->resume_message = s->capture_message;
+	s->capture_message = NULL;
+	if (s->frames == 0) {
+		remove_folder(s);
+		session_free(s);
+		return;
+	}
+	if (cut(s, s->stream_fd, "stream.h264", s->offset) < 0)
+		warn("%s/stream.h264: truncate", s->dir);
+	if (cut(s, s->index_fd, INDEX_NAME, s->index_bytes) < 0)
+		warn("%s/%s: truncate", s->dir, INDEX_NAME);
+	text = render_json(c, s, "failed", wall_of(c, t_us), "write_error", msg);
+	if (text != NULL && store_json(s->dir, text) < 0) {
+		/* Kept, and written when there is room again. */
+		if ((u = malloc(sizeof *u)) == NULL || (u->dir = strdup(s->dir)) == NULL)
+			err(1, NULL);
+		u->text = text;
+		u->next = unwritten_first;
+		unwritten_first = u;
+		text = NULL;
+	}
+	free(text);
 	print_line("failed", s->dir);
 	session_free(s);
-	c->s = NULL;
-	c->discard = 1;
-	write_failed = 1;
 }
 
 static int
@@ -368,11 +490,13 @@ put_entry(struct session *s, const struct rec_frame *f, uint64_t t_us, const cha
 	e.offset = s->offset;
 	e.size = (uint32_t)f->payload_len;
 	e.kind = f->kind;
-	s->offset += f->payload_len;
 	len = index_format(line, &e);
 	*what = INDEX_NAME;
 	if (writeall(s->index_fd, line, len) < 0)
 		return -1;
+	/* Only now is the payload part of the session. */
+	s->offset += f->payload_len;
+	s->index_bytes += len;
 	if (f->kind == FRAME_CONFIG) {
 		s->config_packets++;
 	} else {

@@ -94,6 +94,7 @@ conn_free(struct conn *c)
 	free(c->last_text);
 	free(c->last_status);
 	free(c->pending_message);
+	free(c->resume_message);
 	free(c);
 }
 
@@ -233,6 +234,7 @@ on_status(struct conn *c, const struct rec *r, const char *status, const char *m
 		hold_clear(c);
 		pending_clear(c);
 		c->stopped = 1;
+		c->discard = 0;
 	}
 }
 
@@ -368,8 +370,15 @@ on_frame(struct conn *c, const struct rec *r)
 	} else if (f.kind == FRAME_KEY) {
 		remember_inband_config(c, &f, r->t_us);
 	}
-	if (c->discard)
-		return;
+	if (c->discard) {
+		/* After a write error: a new session on the first key frame
+		 * once the back-off is over, its codec config put first. */
+		if (f.kind != FRAME_KEY || r->t_us < c->retry_at_us || !may_open(c, r->t_us))
+			return;
+		start(c, r->t_us, r->t_us, "resumed", c->resume_message);
+		if (c->s == NULL)
+			return;
+	}
 	if (c->s != NULL)
 		session_frame(c, &f, r->t_us);
 	else if (!c->stopped)
@@ -538,6 +547,7 @@ main(int argc, char *argv[])
 	 * properly either way, in the order the connections opened. */
 	for (struct conn *c = conn_first; c != NULL; c = c->next)
 		session_end(c, newest_t_us, "end_of_input");
+	session_retry_json(1);
 	status_update(1);
 	status_flush();
 	while (conn_first)

@@ -16,6 +16,11 @@
 #define SESSION_BURST     5
 #define SESSION_WINDOW_US 10000000
 
+/* After a write error, the wait before the next try, doubling from the one
+ * to the other. */
+#define BACKOFF_MIN_US 1000000
+#define BACKOFF_MAX_US 32000000
+
 #define RATE_SLOTS   32		/* 100 ms slots; fps/kbps use the last 30 */
 #define RATE_SLOT_US 100000
 
@@ -38,7 +43,9 @@ struct session {
 	struct conn *conn;
 	char *dir;			/* DIR/<name>, as printed */
 	int stream_fd, index_fd;
-	uint64_t offset;		/* bytes written to stream.h264 */
+	uint64_t offset;		/* bytes of stream.h264 the index covers */
+	uint64_t index_bytes;		/* bytes of index.tsv in whole lines */
+	uint64_t opened_t_us;
 	const char *started_by;		/* "capture_started" or "frames" */
 	char *capture_message;		/* NULL when none */
 	int64_t started_wall_us;
@@ -65,6 +72,9 @@ struct conn {
 	struct session *s;		/* the open session, or NULL */
 	int stopped;			/* after capture_stopped: drop frames */
 	int discard;			/* after a write error: drop frames */
+	uint64_t retry_at_us;		/* ... until a key frame from then on */
+	uint64_t backoff_us;
+	char *resume_message;		/* capture_message of the failed session */
 
 	/* Session opens, for the SESSION_BURST bound. */
 	uint64_t opened_us[SESSION_BURST];	/* a ring, by nopened */
@@ -108,9 +118,12 @@ extern int write_failed;		/* some session failed to write */
 int session_open(struct conn *c, uint64_t t_us, const char *started_by,
     const char *capture_message);
 /* Write one payload and its index line; on a write error the session is
- * failed (and c->s is NULL afterwards). */
+ * failed (and c->s is NULL afterwards, c->discard set until c->retry_at_us). */
 void session_frame(struct conn *c, const struct rec_frame *f, uint64_t t_us);
 void session_end(struct conn *c, uint64_t t_us, const char *ended_by);
+/* Write the session.json of failed sessions that found no room; last: say
+ * which still cannot be written. */
+void session_retry_json(int last);
 void session_sync_all(void);
 int session_any_dirty(void);
 json_t *json_text(const char *s, size_t len);
