@@ -256,6 +256,22 @@ EOF
 	[ -z "$(drain)" ]
 }
 
+@test "ctl: list escapes bidi controls and invisible format characters" {
+	# A device model can reorder or hide what the operator reads: U+202E
+	# turns the rest of the line around, U+2066..U+2069 isolate, U+200B,
+	# U+00AD and U+FEFF are invisible. Other text is printed as it came.
+	cat >"$T/status.json" <<'EOF'
+{"format":"camrec-status 1","t_us":100,"cameras":[
+{"conn":3,"peer":"127.0.0.1","port":50123,"path":"/android-cam\u200f","kind":"android","device_model":"Pixel\u202e7 orp\u2066x\u2069\u200b\u00ad\ufeff\u061c\u200e\u202a\u2060 \udb40\udc01 Caf\u00e9 \u65e5\u672c","recording":true,"session":"rec/\u2067x","fps":1.0,"kbps":2.0,"last_text":null,"last_text_us":null,"last_status":null,"last_status_us":null}]}
+EOF
+	run ctl -s "$T/status.json" list
+	[ "$status" -eq 0 ]
+	diff -u - <(echo "$output") <<'EOF'
+ID    PEER                   PATH           KIND    REC    FPS     KBPS  SESSION                                  MODEL
+3     127.0.0.1:50123        /android-cam\u200f android yes    1.0      2.0  rec/\u2067x                              Pixel\u202e7 orp\u2066x\u2069\u200b\u00ad\ufeff\u061c\u200e\u202a\u2060 \U000e0001 Café 日本
+EOF
+}
+
 @test "ctl: with a status file, JSON goes to Android ids and text to ESP ids" {
 	status_fixture
 	run ctl -c "$FIFO" -s "$T/status.json" -w 0 start 16:9 8 30

@@ -2,11 +2,11 @@
  *
  * Layers, every call pointing down: ctl.c (main, the command loop and the
  * timers of "for") calls send.c, which calls feedback.c; below them
- * status.c reads the status file and escapes client text for a terminal,
- * parse.c turns lines into commands and messages, and wait.c, at the
- * bottom, owns the signals and every sleep and poll. No file calls
- * a file above it, and no state is global: main() builds the options and
- * the waiter and passes them down. */
+ * status.c reads the status file, parse.c turns lines into commands and
+ * messages, and at the bottom escape.c makes client text safe for a
+ * terminal and wait.c owns the signals and every sleep and poll. No file
+ * calls a file above it, and no state is global: main() builds the
+ * options and the waiter and passes them down. */
 #ifndef CTL_H
 #define CTL_H
 
@@ -86,6 +86,12 @@ int wait_poll(const struct waiter *w, struct pollfd *fds, nfds_t nfds,
 /* Sleep up to us microseconds; -1 when a signal cut it short. */
 int wait_sleep(const struct waiter *w, int64_t us);
 
+/* escape.c */
+/* Append s to buf (size n) with quotes, control characters (C0, DEL, C1)
+ * and invisible format characters (bidi controls, zero-width characters
+ * and the rest of Unicode's Cf) escaped, cut at max bytes of input. */
+void escape_text(char *buf, size_t n, const char *s, size_t max);
+
 /* parse.c */
 /* Parse one command line (modified in place). 0, or -1 with a message
  * for the operator in err. An empty line or comment gives 1. */
@@ -131,9 +137,6 @@ int status_load(const char *path, struct status *st, char *err, size_t errlen);
 void status_free(struct status *st);
 const struct cam *status_find(const struct status *st, uint64_t conn);
 int target_matches(const struct ctl_target *t, const struct cam *cam);
-/* Append s to buf (size n) with control characters and quotes escaped,
- * cut at max bytes of input. */
-void escape_text(char *buf, size_t n, const char *s, size_t max);
 void list_cameras(const struct status *st, const struct ctl_cmd *c);
 
 /* send.c */

@@ -150,35 +150,6 @@ target_matches(const struct ctl_target *t, const struct cam *cam)
 	    strcasecmp(cam->peer + 7, t->addr) == 0);
 }
 
-void
-escape_text(char *buf, size_t n, const char *s, size_t max)
-{
-	size_t len = strlen(buf), i;
-	char esc[8];
-
-	for (i = 0; s[i] != '\0' && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		esc[0] = (char)c;
-		esc[1] = '\0';
-		if (c == '"' || c == '\\')
-			snprintf(esc, sizeof(esc), "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			snprintf(esc, sizeof(esc), "\\x%02x", c);
-		else if (c == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
-		    (unsigned char)s[i + 1] <= 0x9f) {
-			/* C1 controls (U+0080..U+009F) move terminals too. */
-			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned char)s[++i]);
-		}
-		if (len + strlen(esc) + 4 >= n)
-			break;
-		strcpy(buf + len, esc);
-		len += strlen(esc);
-	}
-	if (s[i] != '\0')
-		strcpy(buf + len, "...");
-}
-
 static void
 peer_text(char *buf, size_t n, const struct cam *c)
 {
