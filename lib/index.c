@@ -77,8 +77,8 @@ parse_line(const char *s, const char *end, struct index_entry *e)
 	return 0;
 }
 
-int
-index_load(const char *path, struct index *ix, size_t *bad_line)
+static int
+load(const char *path, struct index *ix, size_t *bad_line, int partial)
 {
 	char *data = NULL, *p, *end;
 	size_t cap = 0, len = 0, line = 0, ecap = 0;
@@ -130,6 +130,8 @@ index_load(const char *path, struct index *ix, size_t *bad_line)
 			}
 			if (parse_line(p, nl + 1, &ix->e[ix->n]) < 0) {
 				*bad_line = line;
+				if (partial && line > 1)
+					break;
 				errno = EINVAL;
 				goto fail;
 			}
@@ -158,6 +160,18 @@ fail:
 		errno = saved;
 	}
 	return -1;
+}
+
+int
+index_load(const char *path, struct index *ix, size_t *bad_line)
+{
+	return load(path, ix, bad_line, 0);
+}
+
+int
+index_load_prefix(const char *path, struct index *ix, size_t *bad_line)
+{
+	return load(path, ix, bad_line, 1);
 }
 
 void

@@ -32,6 +32,10 @@ size_t index_format(char *buf, const struct index_entry *e);
 /* Load a whole index. 0, or -1 with errno (I/O) or, for a malformed file,
  * errno EINVAL and *bad_line set to the 1-based line number. */
 int index_load(const char *path, struct index *ix, size_t *bad_line);
+/* The same, but a malformed line after the header ends the index instead of
+ * failing it: the entries before it are kept and *bad_line names it (0 when
+ * every line was good). */
+int index_load_prefix(const char *path, struct index *ix, size_t *bad_line);
 void index_free(struct index *ix);
 /* Parse a kind name ("config", "key", ...); -1 when unknown. */
 int frame_kind_parse(const char *s, size_t len);

@@ -90,6 +90,31 @@ crashed_session() {
 	[ "$(jget $S/session.json last_device_ms)" -eq $((83412345 + 38 * 33)) ]
 }
 
+@test "a malformed line in the middle of the index: recovered up to the line before it" {
+	crashed_session
+	sed -i '22s/.*/21\t83413005\tgarbage/' $S/index.tsv
+	size=$(sed -n 21p $S/index.tsv | awk -F'\t' '{print $4 + $5}')
+	run --separate-stderr sessionrecover $S
+	[ "$status" -eq 0 ]
+	[ "$output" = "recovered $S" ]
+	[ "$stderr" = "sessionrecover: $S/index.tsv: line 22: malformed index line, it and the lines after it dropped" ]
+	[ "$(index_lines $S)" -eq 20 ]
+	[ "$(stat -c %s $S/stream.h264)" -eq "$size" ]
+	mkrec --cat "$CLIP" 0 20 | cmp - $S/stream.h264
+	[ "$(jget $S/session.json state)" = recovered ]
+	[ "$(jget $S/session.json frames)" -eq 19 ]
+	[ "$(jget $S/session.json bytes)" -eq "$size" ]
+	[ "$(decoded_frames $S/stream.h264)" -eq 19 ]
+	# a broken header is still no index at all
+	rm -r rec
+	crashed_session
+	sed -i '1s/.*/#something else/' $S/index.tsv
+	run --separate-stderr sessionrecover $S
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "sessionrecover: $S/index.tsv: line 1: not an index" ]
+	[ "$(jget $S/session.json state)" = recording ]
+}
+
 @test "entries naming bytes that never reached the disk are dropped" {
 	crashed_session
 	size=$(tail -n +2 $S/index.tsv | sed -n 20p | awk -F'\t' '{print $4 + $5}')

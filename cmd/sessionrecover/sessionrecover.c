@@ -164,14 +164,18 @@ recover(const char *dir)
 		return 0;
 	}
 	pathcat(path, sizeof path, dir, INDEX_NAME);
-	if (index_load(path, &ix, &bad_line) < 0) {
+	if (index_load_prefix(path, &ix, &bad_line) < 0) {
 		if (errno == EINVAL)
-			warnx("%s: line %zu: malformed index line", path, bad_line);
+			warnx("%s: line %zu: not an index", path, bad_line);
 		else
 			warn("%s: not a session folder", path);
 		json_decref(o);
 		return 3;
 	}
+	/* A damaged line ends what can be trusted: keep what comes before. */
+	if (bad_line > 0)
+		warnx("%s: line %zu: malformed index line, it and the lines after it dropped",
+		    path, bad_line);
 	pathcat(path, sizeof path, dir, "stream.h264");
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
 		warn("%s", path);
@@ -190,7 +194,7 @@ recover(const char *dir)
 		goto out;
 	}
 	close(fd);
-	if ((keep < ix.n || ix.torn_tail) && write_index(dir, &ix, keep) < 0) {
+	if ((keep < ix.n || ix.torn_tail || bad_line > 0) && write_index(dir, &ix, keep) < 0) {
 		warn("%s/%s", dir, INDEX_NAME);
 		goto out;
 	}
