@@ -1,7 +1,8 @@
-/* The WebSocket side of wsrecv: one callback over the lws reasons, after
- * minimal-ws-server-echo. Each connection reassembles its messages into a
- * buffer with room for the record header in front, so a complete message
- * moves to the output queue without a copy. */
+/* One WebSocket connection of wsrecv: who it is, reassembly of its messages,
+ * the messages queued to it, its closing handshake and its pings. Each
+ * message is reassembled into a buffer with room for the record header in
+ * front, so wsrecv.c hands a complete one to the output queue without a
+ * copy. Nothing here knows of records, stdout or the control FIFO. */
 #include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
@@ -11,31 +12,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "campath.h"
 #include "rec.h"
 #include "util.h"
 #include "wsrecv.h"
 
 #define SENDQ_MAX	(8u << 20)	/* per connection, bytes not yet written */
 #define RX_MIN		4096
-
-/* What wsrecv does with a request path. Every path is recorded for now;
- * /dev (developer console) and /live (live view) are the places a later
- * version serves differently, and this is where it decides. */
-enum path_use {
-	PATH_RECORD,
-};
-
-static enum path_use
-path_use(const char *path)
-{
-	switch (campath_kind(path, strlen(path))) {
-	case CAMPATH_DEV:
-	case CAMPATH_LIVE:
-	default:
-		return PATH_RECORD;
-	}
-}
 
 static void
 peer_name(struct lws *wsi, char *addr, size_t addr_len, uint16_t *port)
@@ -93,8 +75,52 @@ request_path(struct lws *wsi)
 	return s;
 }
 
-static void
-rx_flow(struct conn *c, int pause)
+void
+conn_start(struct conn *c, struct lws *wsi, uint64_t id, int64_t now)
+{
+	c->wsi = wsi;
+	c->id = id;
+	c->path = request_path(wsi);
+	c->last_rx_us = now;
+	peer_name(wsi, c->addr, sizeof c->addr, &c->port);
+	c->opened = 1;
+}
+
+void
+conn_link(struct conn **list, struct conn *c)
+{
+	c->prev = NULL;
+	c->next = *list;
+	if (*list)
+		(*list)->prev = c;
+	*list = c;
+}
+
+void
+conn_unlink(struct conn **list, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		*list = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+struct conn *
+conn_find(struct conn *list, uint64_t id)
+{
+	struct conn *c;
+
+	for (c = list; c != NULL; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+void
+conn_hold(struct conn *c, int pause, int64_t now)
 {
 	if (c->rx_paused == pause)
 		return;
@@ -104,69 +130,7 @@ rx_flow(struct conn *c, int pause)
 	    LWS_RXFLOW_REASON_FLAG_PROCESS_NOW);
 	/* Time spent not reading is not the peer's silence. */
 	if (!pause)
-		c->last_rx_us = now_us();
-}
-
-void
-conn_pause_all(int pause)
-{
-	struct conn *c;
-
-	W.paused = pause;
-	if (W.verbose)
-		fprintf(stderr, "wsrecv: stdout %s, %s reading\n",
-		    pause ? "backed up" : "drained", pause ? "stop" : "resume");
-	for (c = W.conns; c != NULL; c = c->next)
-		rx_flow(c, pause);
-}
-
-static int
-conn_open(struct conn *c, struct lws *wsi)
-{
-	unsigned char body[REC_OPEN_FIXED + INET6_ADDRSTRLEN + 0xffff];
-	char addr[INET6_ADDRSTRLEN + 8];
-	struct rec_open o;
-	struct timespec ts;
-	size_t blen;
-
-	c->wsi = wsi;
-	c->id = ++W.next_id;
-	c->path = request_path(wsi);
-	c->last_rx_us = now_us();
-	peer_name(wsi, addr, sizeof addr, &o.port);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	o.wall_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	o.addr = addr;
-	o.addr_len = strlen(addr);
-	o.path = c->path;
-	o.path_len = strlen(c->path);
-	if (o.path_len > 0xffff)
-		o.path_len = 0xffff;
-
-	switch (path_use(c->path)) {
-	case PATH_RECORD:
-		break;
-	}
-	if (!W.lines) {
-		blen = rec_open_pack(body, sizeof body, &o);
-		if (out_record(REC_OPEN, 0, c->id, (uint64_t)c->last_rx_us,
-		    body, blen, NULL, 0) < 0)
-			err(1, "memory");
-	}
-	c->opened = 1;
-	c->next = W.conns;
-	if (W.conns)
-		W.conns->prev = c;
-	W.conns = c;
-	W.nconns++;
-	if (W.verbose)
-		fprintf(stderr, "wsrecv: conn %llu open %s port %u path %s\n",
-		    (unsigned long long)c->id, addr, o.port, c->path);
-	if (W.paused)
-		rx_flow(c, 1);
-	if (W.stopping)
-		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "going away", 10);
-	return 0;
+		c->last_rx_us = now;
 }
 
 static void
@@ -211,51 +175,31 @@ conn_close(struct conn *c, uint16_t code, const char *reason, size_t len)
 static void
 conn_idle(struct conn *c)
 {
-	static const char why[] = "idle timeout";
-
-	server_reason(c, LWS_CLOSE_STATUS_GOINGAWAY, why, sizeof why - 1);
+	server_reason(c, LWS_CLOSE_STATUS_GOINGAWAY, REASON_IDLE,
+	    sizeof REASON_IDLE - 1);
 	lws_close_reason(c->wsi, LWS_CLOSE_STATUS_GOINGAWAY,
 	    (unsigned char *)c->close_reason, c->close_reason_len);
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-/* Ping the peers not heard from in a third of the idle timeout (a pong
- * counts as hearing from them) and close the silent ones. Runs often
- * enough that a live peer has two chances to answer before its time is
- * up. A connection wsrecv is not reading (stdout backpressure) is exempt. */
+/* Ping a peer not heard from in a third of the idle limit (a pong counts as
+ * hearing from it) and close a silent one. A connection wsrecv is not
+ * reading is exempt. */
 void
-conn_sweep(lws_sorted_usec_list_t *sul)
+conn_check_idle(struct conn *c, int64_t now, int64_t limit)
 {
-	int64_t now = now_us(), limit = (int64_t)W.idle_s * 1000000;
-	int64_t ping_every = limit / 3, period = limit / 8;
-	struct conn *c;
+	int64_t ping_every = limit / 3;
 
-	for (c = W.conns; c != NULL; c = c->next) {
-		if (c->rx_paused || c->server_closed || c->peer_closed)
-			continue;
-		if (now - c->last_rx_us >= limit)
-			conn_idle(c);
-		else if (now - c->last_rx_us >= ping_every &&
-		    now - c->last_ping_us >= ping_every) {
-			c->ping_due = 1;
-			c->last_ping_us = now;
-			lws_callback_on_writable(c->wsi);
-		}
+	if (c->rx_paused || c->server_closed || c->peer_closed)
+		return;
+	if (now - c->last_rx_us >= limit)
+		conn_idle(c);
+	else if (now - c->last_rx_us >= ping_every &&
+	    now - c->last_ping_us >= ping_every) {
+		c->ping_due = 1;
+		c->last_ping_us = now;
+		lws_callback_on_writable(c->wsi);
 	}
-	if (period > 1000000)
-		period = 1000000;
-	lws_sul_schedule(W.ctx, 0, sul, conn_sweep, period);
-}
-
-struct conn *
-conn_find(uint64_t id)
-{
-	struct conn *c;
-
-	for (c = W.conns; c != NULL; c = c->next)
-		if (c->id == id)
-			return c;
-	return NULL;
 }
 
 int
@@ -283,13 +227,10 @@ conn_send(struct conn *c, int binary, const void *msg, size_t len)
 	c->sq_tail = m;
 	c->sq_bytes += len;
 	lws_callback_on_writable(c->wsi);
-	if (!W.lines && out_record(REC_SENT, binary ? REC_SENT_BINARY : REC_SENT_TEXT,
-	    c->id, (uint64_t)now_us(), NULL, 0, msg, len) < 0)
-		err(1, "memory");
 	return 0;
 }
 
-static int
+int
 conn_writeable(struct conn *c)
 {
 	struct sendmsg *m;
@@ -333,46 +274,47 @@ conn_writeable(struct conn *c)
 	return 0;
 }
 
-static int
-conn_receive(struct conn *c, struct lws *wsi, const void *in, size_t len)
+/* Add a fragment to the message being reassembled. */
+enum conn_rx
+conn_receive(struct conn *c, const void *in, size_t len, uint64_t max_message,
+    int64_t now)
 {
-	int64_t t = now_us();
 	size_t need;
 
-	c->last_rx_us = t;
+	c->last_rx_us = now;
 	if (c->server_closed)
-		return 0;
+		return CONN_RX_PARTIAL;
 	if (!c->in_msg) {
 		c->in_msg = 1;
-		c->rx_binary = lws_frame_is_binary(wsi);
+		c->rx_binary = lws_frame_is_binary(c->wsi);
 		c->rx_len = 0;
 	}
-	if (len > W.max_message - c->rx_len) {
+	if (len > max_message - c->rx_len) {
 		char why[64];
 		int n;
 
 		n = snprintf(why, sizeof why, "message exceeds %llu bytes",
-		    (unsigned long long)W.max_message);
+		    (unsigned long long)max_message);
 		server_reason(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, why, (size_t)n);
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 		    (unsigned char *)c->close_reason, c->close_reason_len);
 		free(c->rx);
 		c->rx = NULL;
 		c->rx_cap = 0;
-		return -1;
+		return CONN_RX_TOO_BIG;
 	}
 	need = REC_HDR + c->rx_len + len;
 	if (need > c->rx_cap) {
 		/* Size for the whole frame when lws knows it, else double. */
-		size_t cap = need + lws_remaining_packet_payload(wsi);
+		size_t cap = need + lws_remaining_packet_payload(c->wsi);
 		unsigned char *p;
 
 		if (cap < 2 * c->rx_cap)
 			cap = 2 * c->rx_cap;
 		if (cap < RX_MIN)
 			cap = RX_MIN;
-		if (cap > REC_HDR + W.max_message)
-			cap = REC_HDR + W.max_message;
+		if (cap > REC_HDR + max_message)
+			cap = REC_HDR + max_message;
 		if ((p = realloc(c->rx, cap)) == NULL)
 			err(1, "memory");
 		c->rx = p;
@@ -381,27 +323,27 @@ conn_receive(struct conn *c, struct lws *wsi, const void *in, size_t len)
 	if (len)
 		memcpy(c->rx + REC_HDR + c->rx_len, in, len);
 	c->rx_len += len;
-	if (!lws_is_final_fragment(wsi))
-		return 0;
-
+	if (!lws_is_final_fragment(c->wsi))
+		return CONN_RX_PARTIAL;
 	c->in_msg = 0;
-	if (W.lines) {
-		if (!c->rx_binary && out_line(c->rx + REC_HDR, c->rx_len) < 0)
-			err(1, "memory");
-		return 0;
-	}
-	if (c->rx == NULL && (c->rx = malloc(REC_HDR)) == NULL)
-		err(1, "memory");
-	if (out_record_owned(c->rx, c->rx_len, c->rx_binary ? REC_BINARY : REC_TEXT,
-	    0, c->id, (uint64_t)t) < 0)
+	return CONN_RX_MESSAGE;
+}
+
+/* The complete message: REC_HDR free bytes, then c->rx_len bytes. The
+ * caller owns the buffer; the connection starts a new one. */
+unsigned char *
+conn_take(struct conn *c)
+{
+	unsigned char *buf = c->rx;
+
+	if (buf == NULL && (buf = malloc(REC_HDR)) == NULL)
 		err(1, "memory");
 	c->rx = NULL;
 	c->rx_cap = 0;
-	c->rx_len = 0;
-	return 0;
+	return buf;
 }
 
-static void
+void
 conn_peer_close(struct conn *c, const unsigned char *in, size_t len)
 {
 	c->peer_closed = 1;
@@ -418,80 +360,28 @@ conn_peer_close(struct conn *c, const unsigned char *in, size_t len)
 		c->close_code = LWS_CLOSE_STATUS_NO_STATUS;
 }
 
-/* The one CLOSE record of a connection, however it ended. */
-static void
-conn_finish(struct conn *c)
+/* How the connection ended, once: the code and reason of the close frame
+ * that ended it, or 1006 when it simply vanished. Frees its buffers. */
+void
+conn_finish(struct conn *c, struct conn_end *e)
 {
-	static const char lost[] = "no close frame";
-	unsigned char code[2];
-	const char *reason = c->close_reason;
-	size_t reason_len = c->close_reason_len;
-	uint16_t flags = 0;
-
 	c->finished = 1;
-	if (c->peer_closed)
-		flags |= REC_CLOSE_CLEAN;
-	if (c->server_closed)
-		flags |= REC_CLOSE_BY_SERVER;
+	e->clean = c->peer_closed;
+	e->by_server = c->server_closed;
+	e->code = c->close_code;
+	e->reason = c->close_reason;
+	e->reason_len = c->close_reason_len;
 	if (!c->peer_closed && !c->server_closed) {
-		c->close_code = LWS_CLOSE_STATUS_ABNORMAL_CLOSE;
-		reason = lost;
-		reason_len = sizeof lost - 1;
+		e->code = LWS_CLOSE_STATUS_ABNORMAL_CLOSE;
+		e->reason = REASON_LOST;
+		e->reason_len = sizeof REASON_LOST - 1;
 	}
-	be16_put(code, c->close_code);
-	if (!W.lines && out_record(REC_CLOSE, flags, c->id, (uint64_t)now_us(),
-	    code, 2, reason, reason_len) < 0)
-		err(1, "memory");
-	if (W.verbose)
-		fprintf(stderr, "wsrecv: conn %llu closed code %u%s%s %.*s\n",
-		    (unsigned long long)c->id, c->close_code,
-		    flags & REC_CLOSE_CLEAN ? " clean" : "",
-		    flags & REC_CLOSE_BY_SERVER ? " by server" : "",
-		    (int)reason_len, reason);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		W.conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	W.nconns--;
+	c->close_code = e->code;
 	sendq_free(c);
 	free(c->rx);
 	free(c->path);
 	c->rx = NULL;
+	c->rx_cap = 0;
 	c->path = NULL;
 }
 
-static int
-conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-    void *in, size_t len)
-{
-	struct conn *c = user;
-
-	switch (reason) {
-	case LWS_CALLBACK_ESTABLISHED:
-		return conn_open(c, wsi);
-	case LWS_CALLBACK_RECEIVE:
-		return conn_receive(c, wsi, in, len);
-	case LWS_CALLBACK_RECEIVE_PONG:
-		c->last_rx_us = now_us();
-		return 0;
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return conn_writeable(c);
-	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-		conn_peer_close(c, in, len);
-		return 0;
-	case LWS_CALLBACK_CLOSED:
-	case LWS_CALLBACK_WSI_DESTROY:
-		if (c != NULL && c->opened && !c->finished)
-			conn_finish(c);
-		break;
-	default:
-		break;
-	}
-	return lws_callback_http_dummy(wsi, reason, user, in, len);
-}
-
-const struct lws_protocols conn_protocol = {
-	"camrec", conn_callback, sizeof(struct conn), 16384, 0, NULL, 0
-};

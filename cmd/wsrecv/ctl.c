@@ -1,29 +1,36 @@
 /* The control FIFO: commands from the operator (or ctl) to the cameras,
  * one line each (grammar in wsrecv(1)). wsrecv holds a write descriptor on
  * its own FIFO so that writers can come and go without an end of file, and
- * reads it from the lws loop like any socket. */
+ * reads it from the lws loop like any socket. Each command goes to the
+ * connections it names, and a message sent becomes a SENT record. */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rec.h"
 #include "util.h"
 #include "wsrecv.h"
 
 #define CTL_LINE_MAX	(1u << 20)
 #define CTL_READ	65536
 
-static struct {
+/* The per-vhost data of the control protocol, made by ctl_open() and freed
+ * by lws with the vhost. */
+struct ctl {
+	struct server *server;
 	const char *path;
 	int rfd, wfd;
 	char *buf;
 	size_t len, cap;
 	int discarding;			/* inside a line that was too long */
 	unsigned long lineno;
-} ctl = { .rfd = -1, .wfd = -1 };
+};
 
 enum target_kind { TARGET_ALL, TARGET_IDS, TARGET_PATH };
 
@@ -33,22 +40,37 @@ struct target {
 	size_t len;
 };
 
+static void bad(struct ctl *ctl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
-bad(const char *fmt, const char *arg)
+bad(struct ctl *ctl, const char *fmt, ...)
 {
 	char why[256];
+	va_list ap;
 
-	snprintf(why, sizeof why, fmt, arg);
-	warnx("control fifo %s: line %lu: %s", ctl.path, ctl.lineno, why);
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	warnx("control fifo %s: line %lu: %s", ctl->path, ctl->lineno, why);
 }
 
 int
-ctl_open(const char *path)
+ctl_open(struct server *s, const char *path)
 {
 	lws_sock_file_fd_type fd;
+	struct ctl *ctl;
 	struct stat st;
 
-	ctl.path = path;
+	ctl = lws_protocol_vh_priv_zalloc(s->vh,
+	    lws_vhost_name_to_protocol(s->vh, CTL_PROTOCOL), sizeof *ctl);
+	if (ctl == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	ctl->server = s;
+	ctl->path = path;
+	ctl->rfd = ctl->wfd = -1;
 	if (mkfifo(path, 0600) < 0) {
 		if (errno != EEXIST)
 			return -1;
@@ -57,13 +79,13 @@ ctl_open(const char *path)
 		if (!S_ISFIFO(st.st_mode))
 			errx(1, "control fifo %s: exists and is not a fifo", path);
 	}
-	if ((ctl.rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+	if ((ctl->rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return -1;
-	if ((ctl.wfd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+	if ((ctl->wfd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
 		return -1;
-	fd.filefd = ctl.rfd;
-	if (lws_adopt_descriptor_vhost(W.vh, LWS_ADOPT_RAW_FILE_DESC, fd,
-	    ctl_protocol.name, NULL) == NULL) {
+	fd.filefd = ctl->rfd;
+	if (lws_adopt_descriptor_vhost(s->vh, LWS_ADOPT_RAW_FILE_DESC, fd,
+	    CTL_PROTOCOL, NULL) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -141,42 +163,44 @@ struct action {
 };
 
 static void
-act(struct conn *c, const struct action *a)
+act(struct ctl *ctl, struct conn *c, const struct action *a)
 {
+	int binary = a->what == ACT_BINARY;
+
 	if (a->what == ACT_CLOSE)
 		conn_close(c, a->code, a->data, a->len);
-	else
-		conn_send(c, a->what == ACT_BINARY, a->data, a->len);
+	else if (conn_send(c, binary, a->data, a->len) == 0 && !ctl->server->lines &&
+	    out_record(REC_SENT, binary ? REC_SENT_BINARY : REC_SENT_TEXT, c->id,
+	    (uint64_t)mono_us(), NULL, 0, a->data, a->len) < 0)
+		err(1, "memory");
 }
 
 static void
-target_apply(const struct target *t, const struct action *a)
+target_apply(struct ctl *ctl, const struct target *t, const struct action *a)
 {
 	const char *p, *end = t->s + t->len, *comma;
 	struct conn *c, *next;
 	uint64_t id;
-	char num[24];
 
 	if (t->kind == TARGET_IDS) {
 		for (p = t->s; p < end; p = comma + 1) {
 			if ((comma = memchr(p, ',', (size_t)(end - p))) == NULL)
 				comma = end;
 			parse_id(p, (size_t)(comma - p), &id);
-			if ((c = conn_find(id)) == NULL) {
-				snprintf(num, sizeof num, "%llu", (unsigned long long)id);
-				bad("no connection %s", num);
-			} else
-				act(c, a);
+			if ((c = conn_find(ctl->server->conns, id)) == NULL)
+				bad(ctl, "no connection %llu", (unsigned long long)id);
+			else
+				act(ctl, c, a);
 		}
 		return;
 	}
-	for (c = W.conns; c != NULL; c = next) {
+	for (c = ctl->server->conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->server_closed || c->peer_closed)
 			continue;
 		if (t->kind == TARGET_ALL ||
 		    (strlen(c->path) == t->len && memcmp(c->path, t->s, t->len) == 0))
-			act(c, a);
+			act(ctl, c, a);
 	}
 }
 
@@ -230,8 +254,8 @@ close_code_ok(uint64_t code)
 	    code != 1006 && code != 1015 && (code >= 3000 || code <= 1014);
 }
 
-void
-ctl_exec(char *line, size_t len)
+static void
+ctl_exec(struct ctl *ctl, char *line, size_t len)
 {
 	const char *p = line, *cmd, *tw, *w;
 	size_t n = len, cmdlen, tlen, wlen;
@@ -258,20 +282,20 @@ ctl_exec(char *line, size_t len)
 			cmdlen = sizeof name - 1;
 		memcpy(name, cmd, cmdlen);
 		name[cmdlen] = '\0';
-		bad("unknown command \"%s\"", name);
+		bad(ctl, "unknown command \"%s\"", name);
 		return;
 	}
 	if (!word(&p, &n, &tw, &tlen)) {
-		bad("%s: missing target", cmd_names[a.what]);
+		bad(ctl, "%s: missing target", cmd_names[a.what]);
 		return;
 	}
 	if (target_parse(tw, tlen, &t) < 0) {
-		bad("%s: bad target (want all, ids like 3,7 or a /path)", cmd_names[a.what]);
+		bad(ctl, "%s: bad target (want all, ids like 3,7 or a /path)", cmd_names[a.what]);
 		return;
 	}
 	if (a.what == ACT_TEXT) {
 		if (n == 0) {
-			bad("text: missing message%s", "");
+			bad(ctl, "text: missing message");
 			return;
 		}
 		a = (struct action){ ACT_TEXT, p + 1, n - 1, 0 };
@@ -281,7 +305,7 @@ ctl_exec(char *line, size_t len)
 
 		if (!word(&p, &n, &w, &wlen) || word(&p, &n, &extra, &extra_len) ||
 		    (got = b64_decode((char *)w, wlen)) < 0) {
-			bad("binary: want one base64 word%s", "");
+			bad(ctl, "binary: want one base64 word");
 			return;
 		}
 		a = (struct action){ ACT_BINARY, w, (size_t)got, 0 };
@@ -293,7 +317,7 @@ ctl_exec(char *line, size_t len)
 			memcpy(num, w, wlen);
 			num[wlen] = '\0';
 			if (parse_u64(num, 1000, 4999, &code) < 0 || !close_code_ok(code)) {
-				bad("close: bad close code %s", num);
+				bad(ctl, "close: bad close code %s", num);
 				return;
 			}
 			a.code = (uint16_t)code;
@@ -302,84 +326,86 @@ ctl_exec(char *line, size_t len)
 				a.len = n - 1;
 			}
 			if (a.len > CLOSE_REASON_MAX) {
-				bad("close: reason longer than 123 bytes%s", "");
+				bad(ctl, "close: reason longer than %d bytes",
+				    CLOSE_REASON_MAX);
 				return;
 			}
 		}
 	}
-	target_apply(&t, &a);
+	target_apply(ctl, &t, &a);
 }
 
 static void
-too_long(unsigned long lineno)
+too_long(struct ctl *ctl, unsigned long lineno)
 {
 	warnx("control fifo %s: line %lu: longer than %u bytes, discarded",
-	    ctl.path, lineno, CTL_LINE_MAX);
+	    ctl->path, lineno, CTL_LINE_MAX);
 }
 
 static void
-ctl_lines(void)
+ctl_lines(struct ctl *ctl)
 {
-	char *start = ctl.buf, *nl, *end = ctl.buf + ctl.len;
+	char *start = ctl->buf, *nl, *end = ctl->buf + ctl->len;
 
 	while ((nl = memchr(start, '\n', (size_t)(end - start))) != NULL) {
-		ctl.lineno++;
+		ctl->lineno++;
 		*nl = '\0';
-		if (ctl.discarding)
-			ctl.discarding = 0;
+		if (ctl->discarding)
+			ctl->discarding = 0;
 		else if ((size_t)(nl - start) > CTL_LINE_MAX)
-			too_long(ctl.lineno);
+			too_long(ctl, ctl->lineno);
 		else
-			ctl_exec(start, (size_t)(nl - start));
+			ctl_exec(ctl, start, (size_t)(nl - start));
 		start = nl + 1;
 	}
-	ctl.len = (size_t)(end - start);
-	memmove(ctl.buf, start, ctl.len);
+	ctl->len = (size_t)(end - start);
+	memmove(ctl->buf, start, ctl->len);
 	/* Do not hold on to a line that is refused anyway. */
-	if (ctl.len > CTL_LINE_MAX && !ctl.discarding) {
-		ctl.discarding = 1;
-		too_long(ctl.lineno + 1);
+	if (ctl->len > CTL_LINE_MAX && !ctl->discarding) {
+		ctl->discarding = 1;
+		too_long(ctl, ctl->lineno + 1);
 	}
-	if (ctl.discarding)
-		ctl.len = 0;
+	if (ctl->discarding)
+		ctl->len = 0;
 }
 
 static void
-ctl_read(void)
+ctl_read(struct ctl *ctl)
 {
 	ssize_t n;
 	int i;
 
 	/* A bounded amount per wakeup, so the cameras are served meanwhile. */
 	for (i = 0; i < 16; i++) {
-		if (ctl.cap - ctl.len < CTL_READ) {
-			char *p = realloc(ctl.buf, ctl.len + 2 * CTL_READ);
+		if (ctl->cap - ctl->len < CTL_READ) {
+			char *p = realloc(ctl->buf, ctl->len + 2 * CTL_READ);
 
 			if (p == NULL)
 				err(1, "memory");
-			ctl.buf = p;
-			ctl.cap = ctl.len + 2 * CTL_READ;
+			ctl->buf = p;
+			ctl->cap = ctl->len + 2 * CTL_READ;
 		}
-		n = read(ctl.rfd, ctl.buf + ctl.len, CTL_READ);
+		n = read(ctl->rfd, ctl->buf + ctl->len, CTL_READ);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
-				warn("control fifo %s", ctl.path);
+				warn("control fifo %s", ctl->path);
 			return;
 		}
 		if (n == 0)
 			return;
-		ctl.len += (size_t)n;
-		ctl_lines();
+		ctl->len += (size_t)n;
+		ctl_lines(ctl);
 	}
 }
 
-static int
+int
 ctl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	(void)wsi;
+	struct ctl *ctl;
+
 	(void)user;
 	(void)in;
 	(void)len;
@@ -387,14 +413,19 @@ ctl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return -1;	/* not a WebSocket subprotocol */
 	case LWS_CALLBACK_RAW_RX_FILE:
-		ctl_read();
+		ctl = lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
+		ctl_read(ctl);
+		break;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		ctl = lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
+		if (ctl != NULL) {
+			free(ctl->buf);
+			ctl->buf = NULL;
+			ctl->len = ctl->cap = 0;
+		}
 		break;
 	default:
 		break;
 	}
 	return 0;
 }
-
-const struct lws_protocols ctl_protocol = {
-	"camrec-ctl", ctl_callback, 0, 0, 0, NULL, 0
-};

@@ -1,8 +1,10 @@
 /* The output queue on stdout. The event loop must never block on a slow
  * reader (pings, the control FIFO and closing handshakes would stall), so
- * stdout is non-blocking and records wait here. Above OUT_HIGH bytes every
- * connection stops reading, so TCP pushes back on the cameras instead of
- * this queue growing; below OUT_LOW they read again. */
+ * stdout is non-blocking and records wait here. Once the queue holds more
+ * than OUT_HIGH bytes it reports a backlog until it is down to OUT_LOW; its
+ * caller stops reading the cameras meanwhile, so TCP pushes back on them
+ * instead of this queue growing. It knows nothing of connections. There is
+ * one stdout per process, so its state is this file's own. */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +39,9 @@ static struct {
 	struct chunk *head, *tail;
 	size_t bytes;
 	int failed;			/* errno of the write that failed */
+	int backlog;			/* above OUT_HIGH, not yet down to OUT_LOW */
+	struct lws_context *ctx;	/* the loop, while it runs */
+	struct lws_vhost *vh;
 	struct lws *wsi;		/* stdout adopted into the loop, or NULL */
 	lws_sorted_usec_list_t retry;
 } out = { .fd = -1 };
@@ -66,8 +71,8 @@ enqueue(struct chunk *ch)
 		out.head = ch;
 	out.tail = ch;
 	out.bytes += ch->len;
-	if (!W.paused && out.bytes > OUT_HIGH && !W.stopping)
-		conn_pause_all(1);
+	if (out.bytes > OUT_HIGH)
+		out.backlog = 1;
 }
 
 static void
@@ -78,7 +83,7 @@ restore_flags(void)
 }
 
 int
-out_init(int fd)
+out_init(int fd, int lines)
 {
 	struct stat st;
 
@@ -90,7 +95,7 @@ out_init(int fd)
 	atexit(restore_flags);
 	if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
 		out.pollable = 1;
-	if (!W.lines) {
+	if (!lines) {
 		struct chunk *ch;
 
 		if ((ch = chunk_new(REC_STREAM_HDR)) == NULL)
@@ -115,8 +120,8 @@ adopt(void)
 	if ((dupfd = fcntl(out.fd, F_DUPFD_CLOEXEC, 3)) < 0)
 		return;
 	fd.filefd = dupfd;
-	out.wsi = lws_adopt_descriptor_vhost(W.vh, LWS_ADOPT_RAW_FILE_DESC, fd,
-	    out_protocol.name, NULL);
+	out.wsi = lws_adopt_descriptor_vhost(out.vh, LWS_ADOPT_RAW_FILE_DESC, fd,
+	    OUT_PROTOCOL, NULL);
 	if (out.wsi == NULL)
 		out.pollable = 0;
 }
@@ -131,13 +136,30 @@ retry_cb(lws_sorted_usec_list_t *sul)
 static void
 wait_writable(void)
 {
-	if (W.ctx == NULL)
+	if (out.ctx == NULL)
 		return;
 	adopt();
 	if (out.wsi != NULL)
 		lws_callback_on_writable(out.wsi);
 	else
-		lws_sul_schedule(W.ctx, 0, &out.retry, retry_cb, OUT_RETRY_US);
+		lws_sul_schedule(out.ctx, 0, &out.retry, retry_cb, OUT_RETRY_US);
+}
+
+/* Write from the lws loop of ctx, until out_detach. */
+void
+out_attach(struct lws_context *ctx, struct lws_vhost *vh)
+{
+	out.ctx = ctx;
+	out.vh = vh;
+}
+
+/* The loop is going away: records still come (the CLOSE records of the
+ * connections lws ends), and out_finish writes them. */
+void
+out_detach(void)
+{
+	out.ctx = NULL;
+	out.vh = NULL;
 }
 
 int
@@ -267,8 +289,14 @@ out_pump(void)
 		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)))
 			out.failed = EPIPE;
 	}
-	if (W.paused && out.bytes < OUT_LOW && !out.failed)
-		conn_pause_all(0);
+	if (out.bytes < OUT_LOW)
+		out.backlog = 0;
+}
+
+int
+out_backlogged(void)
+{
+	return out.backlog;
 }
 
 int
@@ -299,7 +327,7 @@ out_finish(void)
 	return 0;
 }
 
-static int
+int
 out_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
@@ -330,7 +358,3 @@ out_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	}
 	return 0;
 }
-
-const struct lws_protocols out_protocol = {
-	"camrec-stdout", out_callback, 0, 0, 0, NULL, 0
-};

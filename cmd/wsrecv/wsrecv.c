@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,8 +28,8 @@
 #define FD_CAP		(1u << 20)	/* lws sizes its tables by the fd limit */
 #define SHUTDOWN_SECS	3
 
-struct wsrecv W;
 static volatile sig_atomic_t got_signal;
+static struct lws_context *signal_ctx;	/* what a signal wakes, while it may */
 
 static void
 usage(FILE *f, int status)
@@ -40,22 +39,13 @@ usage(FILE *f, int status)
 	exit(status);
 }
 
-int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 on_signal(int sig)
 {
 	(void)sig;
 	got_signal = 1;
-	if (W.ctx)
-		lws_cancel_service(W.ctx);
+	if (signal_ctx)
+		lws_cancel_service(signal_ctx);
 }
 
 static uint64_t
@@ -71,43 +61,194 @@ number(const char *opt, const char *s, uint64_t min, uint64_t max)
 	return v;
 }
 
-/* Thousands of cameras need thousands of descriptors. */
-static rlim_t
-raise_fd_limit(void)
+/* Stop reading every connection while the output queue is backed up, and
+ * read again once it has drained; not while shutting down, when the peers'
+ * close frames must be read. */
+static void
+backpressure(struct server *s)
 {
-	struct rlimit rl;
+	int hold = out_backlogged() && !s->stopping;
+	int64_t now = mono_us();
+	struct conn *c;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if (hold == s->paused)
+		return;
+	s->paused = hold;
+	if (s->verbose)
+		fprintf(stderr, "wsrecv: stdout %s, %s reading\n",
+		    hold ? "backed up" : "drained", hold ? "stop" : "resume");
+	for (c = s->conns; c != NULL; c = c->next)
+		conn_hold(c, hold, now);
+}
+
+static int
+on_open(struct server *s, struct conn *c, struct lws *wsi)
+{
+	unsigned char body[REC_OPEN_FIXED + INET6_ADDRSTRLEN + 0xffff];
+	struct rec_open o;
+	struct timespec ts;
+	size_t blen;
+
+	conn_start(c, wsi, ++s->next_id, mono_us());
+	if (!s->lines) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		o.wall_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+		o.addr = c->addr;
+		o.addr_len = strlen(c->addr);
+		o.port = c->port;
+		o.path = c->path;
+		o.path_len = strlen(c->path);
+		if (o.path_len > 0xffff)
+			o.path_len = 0xffff;
+		blen = rec_open_pack(body, sizeof body, &o);
+		if (out_record(REC_OPEN, 0, c->id, (uint64_t)c->last_rx_us,
+		    body, blen, NULL, 0) < 0)
+			err(1, "memory");
+	}
+	conn_link(&s->conns, c);
+	s->nconns++;
+	if (s->verbose)
+		fprintf(stderr, "wsrecv: conn %llu open %s port %u path %s\n",
+		    (unsigned long long)c->id, c->addr, c->port, c->path);
+	if (s->paused)
+		conn_hold(c, 1, c->last_rx_us);
+	if (s->stopping)
+		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, REASON_GOING_AWAY,
+		    sizeof REASON_GOING_AWAY - 1);
+	backpressure(s);
+	return 0;
+}
+
+static int
+on_receive(struct server *s, struct conn *c, const void *in, size_t len)
+{
+	int64_t t = mono_us();
+	unsigned char *buf;
+
+	switch (conn_receive(c, in, len, s->max_message, t)) {
+	case CONN_RX_PARTIAL:
 		return 0;
-	rl.rlim_cur = rl.rlim_max;
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > FD_CAP)
-		rl.rlim_cur = FD_CAP;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		getrlimit(RLIMIT_NOFILE, &rl);
-	return rl.rlim_cur;
+	case CONN_RX_TOO_BIG:
+		return -1;
+	case CONN_RX_MESSAGE:
+		break;
+	}
+	if (s->lines) {
+		/* The buffer is kept for the next message. */
+		if (!c->rx_binary && out_line(c->rx_len ? c->rx + REC_HDR :
+		    (const unsigned char *)"", c->rx_len) < 0)
+			err(1, "memory");
+	} else {
+		buf = conn_take(c);
+		if (out_record_owned(buf, c->rx_len, c->rx_binary ? REC_BINARY :
+		    REC_TEXT, 0, c->id, (uint64_t)t) < 0)
+			err(1, "memory");
+	}
+	c->rx_len = 0;
+	backpressure(s);
+	return 0;
+}
+
+/* The one CLOSE record of a connection, however it ended. */
+static void
+on_close(struct server *s, struct conn *c)
+{
+	uint16_t flags = 0;
+	unsigned char code[2];
+	struct conn_end e;
+
+	conn_finish(c, &e);
+	if (e.clean)
+		flags |= REC_CLOSE_CLEAN;
+	if (e.by_server)
+		flags |= REC_CLOSE_BY_SERVER;
+	be16_put(code, e.code);
+	if (!s->lines && out_record(REC_CLOSE, flags, c->id, (uint64_t)mono_us(),
+	    code, 2, e.reason, e.reason_len) < 0)
+		err(1, "memory");
+	if (s->verbose)
+		fprintf(stderr, "wsrecv: conn %llu closed code %u%s%s %.*s\n",
+		    (unsigned long long)c->id, e.code,
+		    e.clean ? " clean" : "", e.by_server ? " by server" : "",
+		    (int)e.reason_len, e.reason);
+	conn_unlink(&s->conns, c);
+	s->nconns--;
+	backpressure(s);
+}
+
+/* The callback of the WebSocket protocol, after minimal-ws-server-echo. */
+static int
+ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct server *s = lws_protocol_vh_priv_get(lws_get_vhost(wsi),
+	    lws_get_protocol(wsi));
+	struct conn *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_ESTABLISHED:
+		return on_open(s, c, wsi);
+	case LWS_CALLBACK_RECEIVE:
+		return on_receive(s, c, in, len);
+	case LWS_CALLBACK_RECEIVE_PONG:
+		c->last_rx_us = mono_us();
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return conn_writeable(c);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		conn_peer_close(c, in, len);
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (c != NULL && c->opened && !c->finished)
+			on_close(s, c);
+		break;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+	{ WS_PROTOCOL, ws_callback, sizeof(struct conn), 16384, 0, NULL, 0 },
+	{ CTL_PROTOCOL, ctl_callback, 0, 0, 0, NULL, 0 },
+	{ OUT_PROTOCOL, out_callback, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* Ping the peers not heard from in a while and close the silent ones. Runs
+ * often enough that a live peer has two chances to answer in time. */
+static void
+sweep(lws_sorted_usec_list_t *sul)
+{
+	struct server *s = lws_container_of(sul, struct server, sweep);
+	int64_t now = mono_us(), limit = (int64_t)s->idle_s * 1000000;
+	int64_t period = limit / 8;
+	struct conn *c;
+
+	for (c = s->conns; c != NULL; c = c->next)
+		conn_check_idle(c, now, limit);
+	if (period > 1000000)
+		period = 1000000;
+	lws_sul_schedule(s->ctx, 0, sul, sweep, period);
 }
 
 static void
-shutdown_all(void)
+shutdown_all(struct server *s)
 {
-	int64_t deadline = now_us() + SHUTDOWN_SECS * 1000000LL;
-	struct lws_context *ctx = W.ctx;
+	int64_t deadline = mono_us() + SHUTDOWN_SECS * 1000000LL;
 	struct conn *c;
 
-	W.stopping = 1;
-	if (W.paused)
-		conn_pause_all(0);	/* the peers' close frames must be read */
-	for (c = W.conns; c != NULL; c = c->next)
-		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "going away", 10);
-	while (W.nconns > 0 && now_us() < deadline && !out_failed()) {
-		if (lws_service(ctx, 0) < 0)
+	s->stopping = 1;
+	backpressure(s);	/* the peers' close frames must be read */
+	for (c = s->conns; c != NULL; c = c->next)
+		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, REASON_GOING_AWAY,
+		    sizeof REASON_GOING_AWAY - 1);
+	while (s->nconns > 0 && mono_us() < deadline && !out_failed()) {
+		if (lws_service(s->ctx, 0) < 0)
 			break;
 		out_pump();
 	}
-	/* Whatever is left gets its CLOSE record from here. A signal from
-	 * now on must not touch the context being destroyed. */
-	W.ctx = NULL;
-	lws_context_destroy(ctx);
 }
 
 int
@@ -124,18 +265,21 @@ main(int argc, char *argv[])
 	};
 	struct lws_context_creation_info info;
 	static lws_retry_bo_t retry;
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	struct server *s;
 	struct sigaction sa;
 	const char *host = "0.0.0.0", *fifo = NULL;
-	unsigned port = DEFAULT_PORT;
+	unsigned port = DEFAULT_PORT, idle_s = DEFAULT_IDLE;
+	uint64_t max_message = DEFAULT_MAX_MSG;
+	int verbose = 0, lines = 0;
 	rlim_t fds;
 	int c;
 
-	W.max_message = DEFAULT_MAX_MSG;
-	W.idle_s = DEFAULT_IDLE;
 	while ((c = getopt_long(argc, argv, "vH:p:c:m:i:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
-			W.verbose = 1;
+			verbose = 1;
 			break;
 		case 'H':
 			host = optarg;
@@ -149,14 +293,14 @@ main(int argc, char *argv[])
 		case 'm':
 			/* frameparse turns a message into a record 4 bytes
 			 * longer (its header is 20 bytes to the camera's 16). */
-			W.max_message = number("--max-message", optarg, 1,
+			max_message = number("--max-message", optarg, 1,
 			    REC_MAX_BODY - (REC_FRAME_FIXED - 16));
 			break;
 		case 'i':
-			W.idle_s = (unsigned)number("--idle-timeout", optarg, 0, 86400);
+			idle_s = (unsigned)number("--idle-timeout", optarg, 0, 86400);
 			break;
 		case 'L':
-			W.lines = 1;
+			lines = 1;
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -174,10 +318,11 @@ main(int argc, char *argv[])
 	if (*host == '\0')
 		errx(2, "-H: empty host");
 
-	fds = raise_fd_limit();
-	lws_set_log_level(W.verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_USER : LLL_ERR,
+	/* Thousands of cameras need thousands of descriptors. */
+	fds = fdlimit_raise(FD_CAP);
+	lws_set_log_level(verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_USER : LLL_ERR,
 	    NULL);
-	if (W.verbose)
+	if (verbose)
 		fprintf(stderr, "wsrecv: descriptor limit %llu\n", (unsigned long long)fds);
 
 	memset(&sa, 0, sizeof sa);
@@ -193,47 +338,57 @@ main(int argc, char *argv[])
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.fd_limit_per_thread = (unsigned)fds;
 	info.pt_serv_buf_size = 16 * 1024;
-	if ((W.ctx = lws_create_context(&info)) == NULL)
+	if ((ctx = lws_create_context(&info)) == NULL)
 		errx(1, "cannot create the libwebsockets context");
+	signal_ctx = ctx;
 
-	/* wsrecv pings and hangs up on silent peers itself (conn_sweep),
-	 * because only it knows when a connection was not read on purpose
-	 * (stdout backpressure); keep lws's own validity checks out of it. */
+	/* wsrecv pings and hangs up on silent peers itself (sweep), because
+	 * only it knows when a connection was not read on purpose (stdout
+	 * backpressure); keep lws's own validity checks out of it. */
 	retry.secs_since_valid_ping = 65534;
 	retry.secs_since_valid_hangup = 65535;
-	{
-		static struct lws_protocols protocols[4];
-
-		protocols[0] = conn_protocol;
-		protocols[1] = ctl_protocol;
-		protocols[2] = out_protocol;
-		info.protocols = protocols;
-	}
+	info.protocols = protocols;
 	info.port = (int)port;
 	info.iface = host;
 	info.vhost_name = "wsrecv";
 	info.retry_and_idle_policy = &retry;
 	info.options |= LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-	if ((W.vh = lws_create_vhost(W.ctx, &info)) == NULL)
+	if ((vh = lws_create_vhost(ctx, &info)) == NULL)
 		errx(1, "cannot listen on %s port %u", host, port);
+	if ((s = lws_protocol_vh_priv_zalloc(vh, lws_vhost_name_to_protocol(vh,
+	    WS_PROTOCOL), sizeof *s)) == NULL)
+		errx(1, "memory");
+	s->ctx = ctx;
+	s->vh = vh;
+	s->verbose = verbose;
+	s->lines = lines;
+	s->max_message = max_message;
+	s->idle_s = idle_s;
 
-	if (out_init(STDOUT_FILENO) < 0)
+	if (out_init(STDOUT_FILENO, lines) < 0)
 		err(1, "stdout");
-	if (fifo && ctl_open(fifo) < 0)
+	out_attach(ctx, vh);
+	if (fifo && ctl_open(s, fifo) < 0)
 		err(1, "control fifo %s", fifo);
-	if (W.idle_s)
-		lws_sul_schedule(W.ctx, 0, &W.sweep, conn_sweep, LWS_US_PER_SEC);
+	if (s->idle_s)
+		lws_sul_schedule(ctx, 0, &s->sweep, sweep, LWS_US_PER_SEC);
 
 	while (!got_signal) {
-		if (lws_service(W.ctx, 0) < 0)
+		if (lws_service(ctx, 0) < 0)
 			break;
 		out_pump();
 		if (out_failed()) {
 			errno = out_failed();
 			err(1, "stdout");
 		}
+		backpressure(s);
 	}
-	shutdown_all();
+	shutdown_all(s);
+	/* Whatever is left gets its CLOSE record from lws_context_destroy. A
+	 * signal from now on must not touch the context being destroyed. */
+	signal_ctx = NULL;
+	out_detach();
+	lws_context_destroy(ctx);
 	if (out_finish() < 0)
 		err(1, "stdout");
 	return 0;

@@ -1,14 +1,35 @@
-/* State shared by the parts of wsrecv: the connections (conn.c), the
- * output queue on stdout (out.c) and the control FIFO (ctl.c). */
+/* The parts of wsrecv, in layers; every call points down:
+ *
+ *	wsrecv.c  main, options, the server state and the callback of the
+ *	          WebSocket protocol: it turns what a connection reports into
+ *	          records and acts on the output queue's backlog
+ *	ctl.c     the control FIFO: commands applied to connections
+ *	conn.c    one connection: reassembly, send queue, close, pings
+ *	out.c     the output queue on stdout
+ *
+ * wsrecv.c calls ctl.c, conn.c and out.c; ctl.c calls conn.c and out.c;
+ * conn.c and out.c call no other part. The server state is the per-vhost
+ * data of the WebSocket protocol, each connection its per-session data,
+ * as in the libwebsockets minimal examples. */
 #ifndef WSRECV_H
 #define WSRECV_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <libwebsockets.h>
 
+#define WS_PROTOCOL	"camrec"
+#define CTL_PROTOCOL	"camrec-ctl"
+#define OUT_PROTOCOL	"camrec-stdout"
+
 #define CLOSE_REASON_MAX 123	/* a close frame carries at most 125 bytes */
+
+/* The close reasons wsrecv gives itself. */
+#define REASON_GOING_AWAY	"going away"
+#define REASON_IDLE		"idle timeout"
+#define REASON_LOST		"no close frame"
 
 /* One message waiting to be written to a client, LWS_PRE bytes of
  * headroom in front of the payload for lws to build the frame header. */
@@ -26,6 +47,8 @@ struct conn {
 	struct lws *wsi;
 	uint64_t id;
 	char *path;
+	char addr[INET6_ADDRSTRLEN + 8];
+	uint16_t port;
 	int64_t last_rx_us;		/* last frame or pong from the peer */
 	int64_t last_ping_us;
 	int ping_due;			/* send a ping when writable */
@@ -48,8 +71,9 @@ struct conn {
 	size_t close_reason_len;
 };
 
-/* The vhost of the whole process; one instance. */
-struct wsrecv {
+/* The server: the per-vhost data of the ws protocol, allocated on the
+ * vhost by main() and freed by lws with it. */
+struct server {
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
 	int verbose;
@@ -61,36 +85,58 @@ struct wsrecv {
 	size_t nconns;
 	int paused;			/* every connection's reading is stopped */
 	int stopping;			/* shutting down: closing everything */
-	lws_sorted_usec_list_t sweep;	/* once a second: idle connections */
+	lws_sorted_usec_list_t sweep;	/* idle connections, about once a second */
 };
 
-extern struct wsrecv W;
+/* How a connection ended, for its CLOSE record. */
+struct conn_end {
+	uint16_t code;
+	int clean, by_server;
+	const char *reason;
+	size_t reason_len;
+};
 
-int64_t now_us(void);
+enum conn_rx {
+	CONN_RX_PARTIAL,		/* more fragments to come, or ignored */
+	CONN_RX_MESSAGE,		/* a message is complete: conn_take() */
+	CONN_RX_TOO_BIG,		/* over the limit: close the connection */
+};
 
 /* conn.c */
-extern const struct lws_protocols conn_protocol;
+void conn_start(struct conn *c, struct lws *wsi, uint64_t id, int64_t now);
+void conn_link(struct conn **list, struct conn *c);
+void conn_unlink(struct conn **list, struct conn *c);
+struct conn *conn_find(struct conn *list, uint64_t id);
+void conn_hold(struct conn *c, int pause, int64_t now);
 void conn_close(struct conn *c, uint16_t code, const char *reason, size_t reason_len);
+void conn_check_idle(struct conn *c, int64_t now, int64_t limit);
 int conn_send(struct conn *c, int binary, const void *msg, size_t len);
-void conn_pause_all(int pause);
-void conn_sweep(lws_sorted_usec_list_t *sul);
-struct conn *conn_find(uint64_t id);
+int conn_writeable(struct conn *c);
+enum conn_rx conn_receive(struct conn *c, const void *in, size_t len,
+    uint64_t max_message, int64_t now);
+unsigned char *conn_take(struct conn *c);
+void conn_peer_close(struct conn *c, const unsigned char *in, size_t len);
+void conn_finish(struct conn *c, struct conn_end *e);
 
 /* out.c */
-extern const struct lws_protocols out_protocol;
-int out_init(int fd);
+int out_init(int fd, int lines);
+void out_attach(struct lws_context *ctx, struct lws_vhost *vh);
+void out_detach(void);
 int out_record(uint16_t type, uint16_t flags, uint64_t conn, uint64_t t_us,
     const void *a, size_t alen, const void *b, size_t blen);
 int out_record_owned(unsigned char *buf, size_t body_len, uint16_t type,
     uint16_t flags, uint64_t conn, uint64_t t_us);
 int out_line(const void *text, size_t len);
 void out_pump(void);
+int out_backlogged(void);	/* above the high mark, not yet below the low */
 int out_failed(void);		/* errno of a failed write, or 0 */
 int out_finish(void);		/* blocking flush at exit: 0 or -1 with errno */
+int out_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len);
 
 /* ctl.c */
-extern const struct lws_protocols ctl_protocol;
-int ctl_open(const char *path);
-void ctl_exec(char *line, size_t len);
+int ctl_open(struct server *s, const char *path);
+int ctl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len);
 
 #endif
