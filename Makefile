@@ -27,6 +27,7 @@ LIBS_sessionwriter = $(JANSSON_LIBS)
 LIBS_sessionrecover = $(JANSSON_LIBS)
 LIBS_fpsest        = $(JANSSON_LIBS) -lm
 LIBS_mux           = $(JANSSON_LIBS)
+LIBS_frameparse    = $(JANSSON_LIBS)
 LIBS_ctl           = $(JANSSON_LIBS)
 
 TOOLS   = $(notdir $(wildcard cmd/*))

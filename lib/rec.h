@@ -23,6 +23,8 @@ enum rec_type {
 	REC_SENT     = 5,	/* wsrecv sent a message to a client */
 	REC_FRAME    = 16,	/* frameparse: one parsed camera frame */
 	REC_BADFRAME = 17,	/* frameparse: a binary message that is no frame */
+	REC_SEGMENT  = 18,	/* frameparse: one MP4 segment from a phone */
+	REC_BADSEGMENT = 19,	/* frameparse: a segment message that is no segment */
 };
 
 /* REC_CLOSE header flags. */
@@ -86,6 +88,39 @@ struct rec_badframe {
 };
 #define REC_BADFRAME_FIXED 12
 
+/* An MP4 segment as the current phone app sends it (an "mp4_segment" text
+ * message), decoded: its id (client text, unchecked), the size the phone
+ * declared (equal to mp4_len, or it would be a BADSEGMENT), its QR results
+ * as compact JSON, and the MP4 file's bytes. */
+struct rec_segment {
+	uint64_t size;
+	const char *id;
+	size_t id_len;
+	const char *qr;
+	size_t qr_len;
+	const unsigned char *mp4;
+	size_t mp4_len;
+};
+#define REC_SEGMENT_FIXED 16
+
+enum badsegment_reason {
+	BADSEG_JSON   = 1,	/* not a JSON object */
+	BADSEG_FIELD  = 2,	/* a field missing or of the wrong type */
+	BADSEG_BASE64 = 3,	/* data is not base64 */
+	BADSEG_SIZE   = 4,	/* size disagrees with the decoded data */
+	BADSEG_NOTMP4 = 5,	/* the data is not an MP4 file */
+};
+
+struct rec_badsegment {
+	uint32_t msg_len;		/* length of the offending message */
+	uint16_t reason;		/* enum badsegment_reason */
+	const char *id;			/* segment id when there was one */
+	size_t id_len;
+	const char *text;		/* what was wrong */
+	size_t text_len;
+};
+#define REC_BADSEGMENT_FIXED 8
+
 struct rec_reader {
 	int fd;
 	unsigned char *buf;
@@ -145,6 +180,14 @@ void rec_frame_pack(unsigned char out[REC_FRAME_FIXED], const struct rec_frame *
 int rec_frame_parse(const struct rec *r, struct rec_frame *f);
 void rec_badframe_pack(unsigned char out[REC_BADFRAME_FIXED], const struct rec_badframe *b);
 int rec_badframe_parse(const struct rec *r, struct rec_badframe *b);
+/* SEGMENT: the fixed part, id and QR results into out (cap bytes); returns
+ * its length, or 0 when it does not fit. The MP4 bytes follow it. */
+size_t rec_segment_pack_head(unsigned char *out, size_t cap, const struct rec_segment *s);
+int rec_segment_parse(const struct rec *r, struct rec_segment *s);
+/* BADSEGMENT: the fixed part and the id into out; the text follows it. */
+size_t rec_badsegment_pack_head(unsigned char *out, size_t cap,
+    const struct rec_badsegment *b);
+int rec_badsegment_parse(const struct rec *r, struct rec_badsegment *b);
 /* CLOSE: u16 code then the reason text. */
 int rec_close_parse(const struct rec *r, uint16_t *code, const char **reason, size_t *reason_len);
 const char *frame_kind_name(uint8_t kind);

@@ -88,6 +88,75 @@ rec_badframe_parse(const struct rec *r, struct rec_badframe *b)
 	return 0;
 }
 
+size_t
+rec_segment_pack_head(unsigned char *out, size_t cap, const struct rec_segment *s)
+{
+	size_t len = REC_SEGMENT_FIXED + s->id_len + s->qr_len;
+
+	if (len > cap || s->id_len > 0xffff || s->qr_len > UINT32_MAX)
+		return 0;
+	be64_put(out, s->size);
+	be16_put(out + 8, (uint16_t)s->id_len);
+	be16_put(out + 10, 0);
+	be32_put(out + 12, (uint32_t)s->qr_len);
+	if (s->id_len > 0)
+		memcpy(out + REC_SEGMENT_FIXED, s->id, s->id_len);
+	if (s->qr_len > 0)
+		memcpy(out + REC_SEGMENT_FIXED + s->id_len, s->qr, s->qr_len);
+	return len;
+}
+
+int
+rec_segment_parse(const struct rec *r, struct rec_segment *s)
+{
+	const unsigned char *b = r->body;
+
+	if (r->type != REC_SEGMENT || r->len < REC_SEGMENT_FIXED)
+		return -1;
+	s->size = be64_get(b);
+	s->id_len = be16_get(b + 8);
+	s->qr_len = be32_get(b + 12);
+	if (s->id_len > r->len - REC_SEGMENT_FIXED ||
+	    s->qr_len > r->len - REC_SEGMENT_FIXED - s->id_len)
+		return -1;
+	s->id = (const char *)b + REC_SEGMENT_FIXED;
+	s->qr = s->id + s->id_len;
+	s->mp4 = (const unsigned char *)s->qr + s->qr_len;
+	s->mp4_len = r->len - REC_SEGMENT_FIXED - s->id_len - s->qr_len;
+	return 0;
+}
+
+size_t
+rec_badsegment_pack_head(unsigned char *out, size_t cap, const struct rec_badsegment *b)
+{
+	size_t len = REC_BADSEGMENT_FIXED + b->id_len;
+
+	if (len > cap || b->id_len > 0xffff)
+		return 0;
+	be32_put(out, b->msg_len);
+	be16_put(out + 4, b->reason);
+	be16_put(out + 6, (uint16_t)b->id_len);
+	if (b->id_len > 0)
+		memcpy(out + REC_BADSEGMENT_FIXED, b->id, b->id_len);
+	return len;
+}
+
+int
+rec_badsegment_parse(const struct rec *r, struct rec_badsegment *b)
+{
+	if (r->type != REC_BADSEGMENT || r->len < REC_BADSEGMENT_FIXED)
+		return -1;
+	b->msg_len = be32_get(r->body);
+	b->reason = be16_get(r->body + 4);
+	b->id_len = be16_get(r->body + 6);
+	if (b->id_len > r->len - REC_BADSEGMENT_FIXED)
+		return -1;
+	b->id = (const char *)r->body + REC_BADSEGMENT_FIXED;
+	b->text = b->id + b->id_len;
+	b->text_len = r->len - REC_BADSEGMENT_FIXED - b->id_len;
+	return 0;
+}
+
 int
 rec_close_parse(const struct rec *r, uint16_t *code, const char **reason, size_t *reason_len)
 {

@@ -1,8 +1,10 @@
-/* frameparse: turn the Android camera's binary messages into FRAME records.
- * It sits between wsrecv and sessionwriter so that the 16-byte frame header
- * is read in exactly one place and sequence gaps are counted once. A
+/* frameparse: turn the Android camera's messages into FRAME records, and
+ * the current app's MP4 segment texts into SEGMENT records. It sits between
+ * wsrecv and sessionwriter so that the 16-byte frame header and the segment
+ * JSON are read in exactly one place and sequence gaps are counted once. A
  * malformed message is the client's problem, not the pipeline's: it becomes
- * a BADFRAME record and a rate-limited warning, and the stream goes on.
+ * a BADFRAME or BADSEGMENT record and a rate-limited warning, and the
+ * stream goes on.
  * Everything it does not understand passes through untouched. */
 #include <err.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 
 #include "campath.h"
 #include "connmap.h"
+#include "frameparse.h"
 #include "h264.h"
 #include "rec.h"
 #include "util.h"
@@ -153,6 +156,75 @@ on_binary(struct conn *c, const struct rec *r)
 	    sizeof fixed, f.payload, f.payload_len));
 }
 
+/* A segment id for stderr: printable ASCII, the rest as \xHH, cut short. */
+static const char *
+shown_id(const char *id, size_t len, char *buf, size_t cap)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len && n + 8 < cap; i++) {
+		unsigned char ch = (unsigned char)id[i];
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+			buf[n++] = (char)ch;
+		else
+			n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", ch);
+	}
+	if (i < len)
+		n += (size_t)snprintf(buf + n, cap - n, "...");
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A text message: a segment from a current phone becomes a SEGMENT
+ * record, a broken one a BADSEGMENT record; any other text goes on. */
+static void
+on_text(struct conn *c, const struct rec *r)
+{
+	unsigned char head[REC_SEGMENT_FIXED + SEGMENT_ID_MAX + 64];
+	struct rec_badsegment b;
+	struct segment s;
+	unsigned char *big = NULL;
+	char shown[96];
+	size_t n;
+
+	switch (segment_parse(r->body, r->len, &s)) {
+	case SEGMENT_NONE:
+		put_or_die(rec_copy(&wr, r));
+		break;
+	case SEGMENT_NOMEM:
+		errno = ENOMEM;
+		err(1, "conn %llu: segment of %u bytes", (unsigned long long)c->id, r->len);
+	case SEGMENT_OK:
+		n = rec_segment_pack_head(head, sizeof head, &s.rec);
+		if (n == 0) {
+			/* QR results too long for the stack. */
+			n = REC_SEGMENT_FIXED + s.rec.id_len + s.rec.qr_len;
+			if ((big = malloc(n)) == NULL)
+				err(1, NULL);
+			rec_segment_pack_head(big, n, &s.rec);
+		}
+		put_or_die(rec_put(&wr, REC_SEGMENT, 0, r->conn, r->t_us,
+		    big ? big : head, n, s.rec.mp4, s.rec.mp4_len));
+		free(big);
+		break;
+	case SEGMENT_BAD:
+		b.msg_len = r->len;
+		b.reason = s.reason;
+		b.id = s.rec.id;
+		b.id_len = s.rec.id_len;
+		n = rec_badsegment_pack_head(head, sizeof head, &b);
+		put_or_die(rec_put(&wr, REC_BADSEGMENT, 0, r->conn, r->t_us, head, n,
+		    s.why, strlen(s.why)));
+		if (++c->bad <= WARN_PER_CONN)
+			warnx("conn %llu segment %s: %s", (unsigned long long)c->id,
+			    s.rec.id ? shown_id(s.rec.id, s.rec.id_len, shown, sizeof shown) :
+			    "(no id)", s.why);
+		break;
+	}
+	segment_free(&s);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -204,6 +276,13 @@ main(int argc, char *argv[])
 			c = connmap_get(&conns, r.conn);
 			if (c != NULL && c->android)
 				on_binary(c, &r);
+			else
+				put_or_die(rec_copy(&wr, &r));
+			break;
+		case REC_TEXT:
+			c = connmap_get(&conns, r.conn);
+			if (c != NULL && c->android)
+				on_text(c, &r);
 			else
 				put_or_die(rec_copy(&wr, &r));
 			break;

@@ -51,6 +51,8 @@ print_record(const struct rec *r, int all_text)
 	struct rec_open o;
 	struct rec_frame f;
 	struct rec_badframe b;
+	struct rec_segment sg;
+	struct rec_badsegment bs;
 	const char *reason;
 	size_t reason_len;
 	uint16_t code;
@@ -104,6 +106,24 @@ print_record(const struct rec *r, int all_text)
 			break;
 		printf("seq=%u len=%u reason=", b.seq, b.msg_len);
 		print_text(b.text, b.text_len, max);
+		putchar('\n');
+		return;
+	case REC_SEGMENT:
+		if (rec_segment_parse(r, &sg) < 0)
+			break;
+		printf("id=");
+		print_text(sg.id, sg.id_len, max);
+		printf(" size=%llu mp4=%zu qr=", (unsigned long long)sg.size, sg.mp4_len);
+		print_text(sg.qr, sg.qr_len, max);
+		putchar('\n');
+		return;
+	case REC_BADSEGMENT:
+		if (rec_badsegment_parse(r, &bs) < 0)
+			break;
+		printf("id=");
+		print_text(bs.id, bs.id_len, max);
+		printf(" len=%u reason=", bs.msg_len);
+		print_text(bs.text, bs.text_len, max);
 		putchar('\n');
 		return;
 	default:

@@ -1,0 +1,125 @@
+#!/usr/bin/env bats
+# frameparse on the current phone app's MP4 segments (JSON text messages):
+# MP4s made by ffmpeg now, messages made by an independent Python writer,
+# records read back by an independent Python reader.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() {
+	load helper
+	cd "$BATS_FILE_TMPDIR"
+	ffmpeg -nostdin -loglevel error -y -f lavfi -i testsrc2=size=320x240:rate=30:duration=2 \
+		-pix_fmt yuv420p -c:v libx264 -profile:v baseline -g 30 seg.mp4
+	make_clip old.h264
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	cp "$BATS_FILE_TMPDIR"/seg.mp4 "$BATS_FILE_TMPDIR"/old.h264 .
+}
+
+seg() {
+	"$BATS_TEST_DIRNAME/segment.py" "$@"
+}
+
+@test "frameparse: a segment becomes a segment record with the MP4 byte-exact" {
+	{
+		echo "open 1 path=/android-cam"
+		echo "text 1 $(seg msg seg.mp4 20251221_195713_00 'qr=[{"confidence":0.5,"user_id":"u1"}]')"
+		echo "text 1 {\"status\":\"capture_stopped\",\"message\":\"stopped\"}"
+		echo "close 1"
+	} | "$BATS_TEST_DIRNAME/mkrec.py" >in.rec
+	run --separate-stderr frameparse in.rec
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	frameparse in.rec >out.rec
+	run seg list out.rec
+	[ "$output" = "segment 1 '20251221_195713_00' $(stat -c %s seg.mp4) $(stat -c %s seg.mp4) [{\"confidence\":0.5,\"user_id\":\"u1\"}]" ]
+	seg mp4 out.rec 1 got.mp4
+	cmp got.mp4 seg.mp4
+	# The status text goes on; the segment's text does not.
+	[ "$(recdump out.rec | grep -c ' text ')" -eq 1 ]
+	recdump out.rec | grep -q 'text "{\\"status\\":\\"capture_stopped\\"'
+}
+
+@test "frameparse: escaped slashes, spaces and a nested data key still decode" {
+	b64=$(base64 -w0 seg.mp4)
+	esc=${b64//\//\\/}
+	size=$(stat -c %s seg.mp4)
+	{
+		echo "open 1 path=/android-cam"
+		echo "text 1 {\"type\":\"mp4_segment\",\"segment_id\":\"a\",\"data\":\"$esc\",\"size\":$size}"
+		echo "text 1 { \"type\" : \"mp4_segment\", \"segment_id\" : \"b\", \"data\" : \"$b64\", \"size\" : $size }"
+		echo "text 1 {\"qr_results\":[{\"data\":\"x\"}],\"type\":\"mp4_segment\",\"segment_id\":\"c\",\"data\":\"$b64\",\"size\":$size}"
+		echo "close 1"
+	} | "$BATS_TEST_DIRNAME/mkrec.py" >in.rec
+	frameparse in.rec >out.rec
+	run seg list out.rec
+	[ "${lines[0]}" = "segment 1 'a' $size $size []" ]
+	[ "${lines[1]}" = "segment 1 'b' $size $size []" ]
+	[ "${lines[2]}" = "segment 1 'c' $size $size [{\"data\":\"x\"}]" ]
+	for k in 1 2 3; do
+		seg mp4 out.rec "$k" "got$k.mp4"
+		cmp "got$k.mp4" seg.mp4
+	done
+}
+
+@test "frameparse: broken segments become badsegment records, one stderr line each" {
+	head -c 5000 /dev/urandom >junk.bin
+	{
+		echo "open 1 path=/android-cam"
+		echo "open 2 path=/android-cam"
+		echo "text 1 $(seg msg seg.mp4 s1 size=5)"
+		echo "text 1 $(seg msg seg.mp4 s2 data='QUJD$$$$')"
+		echo "text 1 $(seg msg seg.mp4 s3 data='QUJ')"
+		echo "text 1 $(seg msg junk.bin s4)"
+		echo 'text 1 {"type":"mp4_segment","segment_id":"s5","data":"QUJD'
+		echo 'text 1 {"type":"mp4_segment","segment_id":7,"data":"","size":0}'
+		echo "text 1 $(seg msg seg.mp4 $'../../x\n\x01')"
+		echo "clip 2 old.h264 count=3"
+		echo "text 1 $(seg msg seg.mp4 good)"
+		echo "close 1"
+		echo "close 2"
+	} | "$BATS_TEST_DIRNAME/mkrec.py" >in.rec
+	run --separate-stderr frameparse in.rec
+	[ "$status" -eq 0 ]
+	echo "$stderr"
+	[ "${stderr_lines[0]}" = "frameparse: conn 1 segment s1: size 5 but data decodes to $(stat -c %s seg.mp4) bytes" ]
+	[ "${stderr_lines[1]}" = "frameparse: conn 1 segment s2: data: not base64 at character 4" ]
+	[ "${stderr_lines[2]}" = "frameparse: conn 1 segment s3: data: base64 length 3 is not a multiple of 4" ]
+	[[ "${stderr_lines[3]}" == "frameparse: conn 1 segment s4: data is not an MP4 file: "* ]]
+	[[ "${stderr_lines[4]}" == "frameparse: conn 1 segment (no id): not JSON: "* ]]
+	[ "${stderr_lines[5]}" = "frameparse: conn 1 segment (no id): segment_id missing or not a string" ]
+	[ "${#stderr_lines[@]}" -eq 6 ]
+	frameparse in.rec 2>/dev/null >out.rec
+	run seg list out.rec
+	[ "${#lines[@]}" -eq 8 ]
+	[[ "${lines[0]}" == "badsegment 1 's1' 4 size 5 but data decodes to "* ]]
+	[[ "${lines[3]}" == "badsegment 1 's4' 5 data is not an MP4 file: "* ]]
+	[[ "${lines[4]}" == "badsegment 1 '' 1 not JSON: "* ]]
+	# A hostile id is kept as the phone sent it: making a name of it is
+	# sessionwriter's business.
+	[ "${lines[6]}" = "segment 1 '../../x\\n\\x01' $(stat -c %s seg.mp4) $(stat -c %s seg.mp4) []" ]
+	[ "${lines[7]}" = "segment 1 'good' $(stat -c %s seg.mp4) $(stat -c %s seg.mp4) []" ]
+	# The old-protocol phone beside it is untouched.
+	[ "$("$BATS_TEST_DIRNAME/mkrec.py" --frames out.rec | grep -c '^frame 2 ')" -eq 3 ]
+}
+
+@test "frameparse: texts of ESP32 boards and other texts pass through" {
+	{
+		echo "open 1 path=/esp"
+		echo "text 1 $(seg msg seg.mp4 s1)"
+		echo "open 2 path=/android-cam"
+		echo 'text 2 {"status":"error","message":"mp4_segment too large"}'
+		echo "close 1"
+		echo "close 2"
+	} | "$BATS_TEST_DIRNAME/mkrec.py" >in.rec
+	run --separate-stderr frameparse in.rec
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	frameparse in.rec >out.rec
+	[ "$(recdump out.rec | grep -c ' text ')" -eq 2 ]
+	run seg list out.rec
+	[ -z "$output" ]
+}
