@@ -328,6 +328,28 @@ record() {
 	[ "$(jget $s/session.json path)" = '/cam??' ]
 }
 
+@test "a wall clock out of range in a damaged stream is held to years 1970-9999, with a warning" {
+	# Under the sanitizer build an unchecked sum of these aborts.
+	record <<-EOF
+	open 7 wall=9223372036854775000
+	started 7
+	clip 7 $CLIP count=3
+	close 7
+	at 5000000
+	open 8 wall=-9223372036854775000
+	at 1000
+	started 8
+	close 8
+	EOF
+	printf 'closed rec/127.0.0.1_50007_99991231_235959\nclosed rec/127.0.0.1_50008_19700101_000000\n' | diff -u - out
+	printf 'sessionwriter: conn %s: wall clock out of range, held to years 1970-9999\n' 7 8 | diff -u - err
+	s=rec/127.0.0.1_50007_99991231_235959
+	mkrec --cat "$CLIP" 0 3 | cmp - $s/stream.h264
+	[ "$(jget $s/session.json started)" = 9999-12-31T23:59:59.999999+00:00 ]
+	[ "$(jget $s/session.json ended_wall_us)" -eq 253402300799999999 ]
+	[ "$(jget rec/127.0.0.1_50008_19700101_000000/session.json started_wall_us)" -eq 0 ]
+}
+
 @test "frames with no capture_started at all start a session after 3 s" {
 	record <<-EOF
 	open 7

@@ -20,6 +20,9 @@
 #include "util.h"
 
 #define MAX_SUFFIX 100000
+/* Wall clocks are held to 1970-01-01 .. 9999-12-31 (UTC). */
+#define WALL_MIN_US 0
+#define WALL_MAX_US INT64_C(253402300799999999)
 
 const char *session_root = "recordings";
 int sync_enabled = 1;
@@ -46,6 +49,17 @@ json_text(const char *s, size_t len)
 	return j;
 }
 
+/* Local time, or UTC should the zone fail; never left unset. */
+static void
+local_tm(time_t sec, struct tm *tm)
+{
+	if (localtime_r(&sec, tm) != NULL || gmtime_r(&sec, tm) != NULL)
+		return;
+	memset(tm, 0, sizeof *tm);
+	tm->tm_year = 70;
+	tm->tm_mday = 1;
+}
+
 static void
 split_us(int64_t wall_us, time_t *sec, long *us)
 {
@@ -68,7 +82,7 @@ iso_time(char *buf, size_t cap, int64_t wall_us)
 	int n;
 
 	split_us(wall_us, &sec, &us);
-	localtime_r(&sec, &tm);
+	local_tm(sec, &tm);
 	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
 	strftime(zone, sizeof zone, "%z", &tm);
 	if (strlen(zone) == 5)
@@ -80,9 +94,33 @@ iso_time(char *buf, size_t cap, int64_t wall_us)
 }
 
 static int64_t
-wall_of(const struct conn *c, uint64_t t_us)
+clamp(int64_t v, int64_t lo, int64_t hi)
 {
-	return c->open_wall_us + (int64_t)(t_us - c->open_t_us);
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* The wall clock at arrival time t_us: the OPEN record's wall clock plus
+ * the arrival time since then. A damaged stream can say anything, so both
+ * are held to bounds first (the sum cannot overflow) and the result to
+ * WALL_MIN_US..WALL_MAX_US, with one warning per connection. */
+static int64_t
+wall_of(struct conn *c, uint64_t t_us)
+{
+	uint64_t since = t_us >= c->open_t_us ? t_us - c->open_t_us : c->open_t_us - t_us;
+	int64_t wall;
+
+	if (since > (uint64_t)WALL_MAX_US)
+		since = (uint64_t)WALL_MAX_US;
+	wall = clamp(c->open_wall_us, -WALL_MAX_US, WALL_MAX_US);
+	wall += t_us >= c->open_t_us ? (int64_t)since : -(int64_t)since;
+	if (wall < WALL_MIN_US || wall > WALL_MAX_US) {
+		if (!c->wall_warned)
+			warnx("conn %llu: wall clock out of range, held to years 1970-9999",
+			    (unsigned long long)c->id);
+		c->wall_warned = 1;
+		wall = clamp(wall, WALL_MIN_US, WALL_MAX_US);
+	}
+	return wall;
 }
 
 static int
@@ -293,7 +331,7 @@ base_name(char *buf, size_t cap, const struct conn *c, int64_t wall_us)
 	if (i == 0 || strspn(addr, ".") == i)
 		snprintf(addr, sizeof addr, "unknown");
 	split_us(wall_us, &sec, &us);
-	localtime_r(&sec, &tm);
+	local_tm(sec, &tm);
 	strftime(date, sizeof date, "%Y%m%d_%H%M%S", &tm);
 	snprintf(buf, cap, "%s_%u_%s", addr, (unsigned)c->port, date);
 }

@@ -66,7 +66,8 @@ struct conn {
 	int kind;			/* enum campath_kind */
 	char *addr, *path;		/* from OPEN, NUL-terminated copies */
 	uint16_t port;
-	int64_t open_wall_us;
+	int64_t open_wall_us;		/* as the OPEN record says: unchecked */
+	int wall_warned;
 	uint64_t open_t_us;
 	char *device_model;		/* from the capabilities message */
 	struct session *s;		/* the open session, or NULL */
