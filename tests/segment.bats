@@ -123,3 +123,55 @@ seg() {
 	run seg list out.rec
 	[ -z "$output" ]
 }
+
+# segdir DIR FILE...: a session folder of segments with its segments.tsv.
+segdir() {
+	local d=$1 f i=0
+	shift
+	mkdir -p "$d"
+	printf '#camrec-segments 1\tseq\tfile\tarrival_us\tsize\tsha256\tid\n' >"$d/segments.tsv"
+	for f in "$@"; do
+		i=$((i + 1))
+		[ -e "$d/$f" ] || cp seg.mp4 "$d/$f"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$f" $((i * 2000000)) \
+			"$(stat -c %s "$d/$f" 2>/dev/null || echo 0)" \
+			"$(sha256sum "$d/$f" 2>/dev/null | cut -c1-64)" "${f%.mp4}" >>"$d/segments.tsv"
+	done
+}
+
+@test "mux -g: segments joined in order, every frame, without re-encoding" {
+	segdir s a_00.mp4 a_01.mp4 a_02.mp4
+	run --separate-stderr mux -g s s/stream.mp4
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames \
+		-of csv=p=0 s/stream.mp4)" -eq 180 ]
+	[ "$(ffprobe -v error -show_entries stream=codec_name -of csv=p=0 s/stream.mp4)" = h264 ]
+	# Stream copy: the pictures are the segment's, bit for bit.
+	ffmpeg -nostdin -v error -i seg.mp4 -c copy -f h264 one.h264
+	ffmpeg -nostdin -v error -i s/stream.mp4 -c copy -f h264 all.h264
+	cat one.h264 one.h264 one.h264 | cmp - all.h264
+	mux -g s/segments.tsv s/again.mp4
+	cmp s/stream.mp4 s/again.mp4
+}
+
+@test "mux -g: names that leave the folder or do not exist are refused" {
+	segdir s a_00.mp4
+	printf '2\t../seg.mp4\t1\t1\tx\tx\n' >>s/segments.tsv
+	run --separate-stderr mux -g s s/stream.mp4
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "mux: s/segments.tsv: line 3: not a plain file name" ]
+	segdir t a_00.mp4
+	printf '2\tgone.mp4\t1\t1\tx\tx\n' >>t/segments.tsv
+	run --separate-stderr mux -g t t/stream.mp4
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "mux: t/segments.tsv: line 3: no such segment file" ]
+	segdir u
+	run --separate-stderr mux -g u u/stream.mp4
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "mux: u/segments.tsv: no segment" ]
+	run -2 mux -g u -r 30 u/stream.mp4
+	[ ! -e s/stream.mp4 ]
+	[ ! -e t/stream.mp4 ]
+	[ ! -e u/stream.mp4 ]
+}

@@ -35,7 +35,8 @@ static struct ffrun run;
 static void
 usage(FILE *f, int status)
 {
-	fprintf(f, "usage: mux [-r fps | -t index] in.h264 out.mp4\n");
+	fprintf(f, "usage: mux [-r fps | -t index] in.h264 out.mp4\n"
+	    "       mux -g segments out.mp4\n");
 	exit(status);
 }
 
@@ -75,23 +76,39 @@ xalloc(char *s)
 	return s;
 }
 
-/* Run ffmpeg to completion on argv; feed it part pt of the plan (over the
- * stream in buf) as FLV when pl is not NULL. Returns only on success. */
+/* What ffmpeg reads on its stdin: one part of the plan as FLV, or the
+ * list of segments to join. */
+struct feed {
+	const struct plan *pl;
+	const struct part *pt;
+	const unsigned char *buf;	/* the stream the plan maps */
+	const char *text;		/* or this text */
+};
+
+static int
+feed_write(int fd, const struct feed *f)
+{
+	if (f->pl != NULL)
+		return flv_write_part(fd, f->pl, f->pt, f->buf);
+	return writeall(fd, f->text, strlen(f->text));
+}
+
+/* Run ffmpeg to completion on argv, with f on its stdin unless f is NULL.
+ * Returns only on success. */
 static void
-run_ffmpeg(char **argv, const struct plan *pl, const struct part *pt,
-    const unsigned char *buf, const char *out)
+run_ffmpeg(char **argv, const struct feed *f, const char *out)
 {
 	struct spawn sp;
 	char why[64];
 	int status, werr = 0;
 
-	if (ffrun_start(&run, &sp, argv, pl != NULL ? SPAWN_STDIN : 0) < 0) {
+	if (ffrun_start(&run, &sp, argv, f != NULL ? SPAWN_STDIN : 0) < 0) {
 		if (sp.exec_errno != 0)
 			errx(spawn_exec_status(sp.exec_errno), "%s: %s", argv[0],
 			    strerror(sp.exec_errno));
 		err(1, "cannot start %s", argv[0]);
 	}
-	if (pl != NULL && flv_write_part(sp.in, pl, pt, buf) < 0)
+	if (f != NULL && feed_write(sp.in, f) < 0)
 		werr = errno;
 	if (werr != 0 && werr != EPIPE)
 		kill(sp.pid, SIGTERM);
@@ -141,6 +158,57 @@ warn_plan(const char *in, const struct plan *pl)
 		    in, pl->ts_fixed);
 }
 
+/* A current phone's session: its MP4 segments joined into one. */
+static int
+join_segments(const char *segs, const char *out, const char *ffmpeg)
+{
+	char *dir, *tsv, *list, *url;
+	const char *why, *failed;
+	struct feed feed = { 0 };
+	struct stat st;
+	size_t n, bad_line;
+
+	if (stat(segs, &st) == 0 && S_ISDIR(st.st_mode)) {
+		dir = xasprintf("%s", segs);
+		tsv = xasprintf("%s/%s", segs, SEGMENTS_NAME);
+	} else {
+		tsv = xasprintf("%s", segs);
+		dir = xalloc(outfile_beside(segs, "."));
+	}
+	if ((list = concat_list(dir, tsv, &n, &bad_line, &why)) == NULL) {
+		if (errno == EINVAL && bad_line > 0)
+			errx(3, "%s: line %zu: %s", tsv, bad_line, why);
+		err(3, "%s", tsv);
+	}
+	if (n == 0)
+		errx(3, "%s: no segment", tsv);
+	if (ffrun_open(&run, out) < 0)
+		err(1, "%s: cannot write %s.log", out, out);
+	ffrun_catch_signals(&run);
+	if (ffrun_output(&run, out) < 0)
+		err(1, "asprintf");
+	url = xalloc(outfile_url(run.tmp[0]));
+	{
+		char *args[] = { (char *)ffmpeg, "-nostdin", "-hide_banner", "-loglevel",
+		    "warning", "-y", "-f", "concat", "-safe", "0", "-protocol_whitelist",
+		    "file,pipe", "-i", "pipe:0", "-map", "0:v:0", "-c:v", "copy",
+		    "-movflags", "+faststart", "-f", "mp4", url, NULL };
+
+		feed.text = list;
+		run_ffmpeg(args, &feed, out);
+	}
+	if (ffrun_commit(&run, &failed) < 0) {
+		warn("%s", failed);
+		return 1;
+	}
+	ffrun_close(&run);
+	free(url);
+	free(list);
+	free(tsv);
+	free(dir);
+	return 0;
+}
+
 static void
 check_decodable(const char *in, const unsigned char *p, size_t len)
 {
@@ -161,9 +229,10 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *fps = NULL, *idx = NULL, *in, *out, *failed,
+	const char *fps = NULL, *idx = NULL, *segs = NULL, *in, *out, *failed,
 	    *ffmpeg = spawn_ffmpeg();
 	char *idx_path = NULL, *name;
+	struct feed feed = { 0 };
 	struct mapfile m;
 	struct plan pl;
 	struct stat st;
@@ -171,8 +240,11 @@ main(int argc, char *argv[])
 	size_t bad_line, k;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:t:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:r:t:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'g':
+			segs = optarg;
+			break;
 		case 'r':
 			fps = optarg;
 			break;
@@ -190,6 +262,13 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (segs != NULL) {
+		if (fps != NULL || idx != NULL)
+			errx(2, "cannot use -g with -r or -t");
+		if (argc != 1)
+			usage(stderr, 2);
+		return join_segments(segs, argv[0], ffmpeg);
+	}
 	if (argc != 2)
 		usage(stderr, 2);
 	in = argv[0];
@@ -246,7 +325,7 @@ main(int argc, char *argv[])
 		if (ffrun_output(&run, out) < 0)
 			err(1, "asprintf");
 		args[18] = xalloc(outfile_url(run.tmp[0]));
-		run_ffmpeg(args, NULL, NULL, NULL, out);
+		run_ffmpeg(args, NULL, out);
 		free(args[11]);
 		free(args[18]);
 	} else {
@@ -273,7 +352,10 @@ main(int argc, char *argv[])
 				warnx("%s: picture seq %u: parameter sets change (%dx%d to %dx%d); "
 				    "writing %s", in, pl.pic[pt->pic0].seq, pl.part[k - 1].width,
 				    pl.part[k - 1].height, pt->width, pt->height, run.final[k]);
-			run_ffmpeg(args, &pl, pt, m.p, run.final[k]);
+			feed.pl = &pl;
+			feed.pt = pt;
+			feed.buf = m.p;
+			run_ffmpeg(args, &feed, run.final[k]);
 			free(args[15]);
 			free(args[22]);
 		}

@@ -68,6 +68,14 @@ void plan_free(struct plan *pl);
 /* The frame interval given to the last picture: the median spacing. */
 uint64_t plan_last_interval(const struct plan *pl, const struct part *pt);
 
+/* concat.c */
+#define SEGMENTS_NAME "segments.tsv"
+/* The ffconcat list of the MP4 files segments.tsv at tsv names, in folder
+ * dir; malloc'd text with *nfiles set, or NULL with errno, and for a bad
+ * line errno EINVAL, *bad_line (1-based) and *why. */
+char *concat_list(const char *dir, const char *tsv, size_t *nfiles, size_t *bad_line,
+    const char **why);
+
 /* flv.c */
 /* Write one part as an FLV stream to fd. 0, or -1 with errno (EPIPE when
  * ffmpeg went away). */
