@@ -16,6 +16,14 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 	CLIP=$BATS_FILE_TMPDIR/clip.h264
 	NAME=127.0.0.1_50007_20251121_165222
+	PIDS=()
+}
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
 }
 
 # A closed session made from the whole clip, then marked "recording" again
@@ -127,6 +135,45 @@ crashed_session() {
 	[ "$(jget $S/session.json bytes)" -eq "$size" ]
 	[ ! -e $S/.index.tsv.tmp ]
 	[ ! -e $S/.session.json.tmp ]
+}
+
+@test "a session a live sessionwriter is writing is left untouched: exit 4" {
+	mkfifo pipe
+	sessionwriter -d rec -s 0 pipe > out 2> err &
+	pid=$!
+	PIDS+=("$pid")
+	# one record stream in two parts: 10 units, then the rest of the clip
+	printf 'open 7\nstarted 7\nclip 7 %s count=10\n' "$CLIP" > d1
+	{ cat d1; echo "clip 7 $CLIP from=10"; echo "close 7"; } > d2
+	mkrec d1 | frameparse > f1
+	mkrec d2 | frameparse > f2
+	head -c "$(stat -c %s f1)" f2 | cmp - f1
+	exec 7> pipe
+	cat f1 >&7
+	S=rec/$NAME
+	wait_for "[ \$(tail -n +2 $BATS_TEST_TMPDIR/$S/index.tsv 2>/dev/null | wc -l) -eq 10 ]" 10
+	sum=$(cat $S/* | md5sum)
+	# a crashed session beside it is still recovered
+	mkdir crashed
+	cp $S/* crashed/
+	run --separate-stderr sessionrecover $S crashed
+	[ "$status" -eq 4 ]
+	[ "$output" = "recovered crashed" ]
+	[ "$stderr" = "sessionrecover: $S: being written by a live process, left untouched" ]
+	[ "$(cat $S/* | md5sum)" = "$sum" ]
+	[ "$(jget $S/session.json state)" = recording ]
+	# the writer goes on and ends the session as usual
+	tail -c +"$(($(stat -c %s f1) + 1))" f2 >&7
+	exec 7>&-
+	wait "$pid"
+	[ "$(cat out)" = "closed $S" ]
+	[ "$(jget $S/session.json state)" = closed ]
+	cmp "$CLIP" $S/stream.h264
+	# once nobody writes it, a folder left recording is recovered
+	$PY -c 'import json,sys; p=sys.argv[1]; o=json.load(open(p)); o["state"]="recording"; open(p,"w").write(json.dumps(o))' $S/session.json
+	run --separate-stderr sessionrecover $S
+	[ "$status" -eq 0 ]
+	[ "$output" = "recovered $S" ]
 }
 
 @test "closed folders are left untouched; -v says so" {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,24 +125,19 @@ recount(json_t *o, const struct index *ix, size_t n, uint64_t bytes)
 	set_int(o, "missing_frames", missing);
 }
 
-/* 0 recovered or left alone, 1 system error, 3 not a session folder. */
-static int
-recover(const char *dir)
+/* session.json of dir, or NULL (3 in *rv, after a message) when there is
+ * none to read. */
+static json_t *
+load_json(const char *dir, int *rv)
 {
 	char path[PATH_MAX];
-	const char *state;
-	struct index ix;
-	struct stat st;
 	json_error_t jerr;
 	json_t *o;
-	char *text, *line;
-	size_t bad_line, keep, len;
-	uint64_t end = 0;
-	int fd, rv = 1;
 
 	if (pathcat(path, sizeof path, dir, "session.json") < 0) {
 		warnx("%s: %s", dir, strerror(ENAMETOOLONG));
-		return 1;
+		*rv = 1;
+		return NULL;
 	}
 	memset(&jerr, 0, sizeof jerr);
 	if ((o = json_load_file(path, 0, &jerr)) == NULL || !json_is_object(o)) {
@@ -149,26 +145,86 @@ recover(const char *dir)
 		    access(path, F_OK) < 0 ? strerror(errno) :
 		    o != NULL ? "not a JSON object" : jerr.text);
 		json_decref(o);
-		return 3;
+		*rv = 3;
+		return NULL;
 	}
-	state = json_string_value(json_object_get(o, "state"));
-	if (state == NULL) {
+	if (json_string_value(json_object_get(o, "state")) == NULL) {
 		warnx("%s: not a session folder (session.json has no state)", dir);
 		json_decref(o);
-		return 3;
+		*rv = 3;
+		return NULL;
 	}
-	if (strcmp(state, "recording") != 0) {
-		if (verbose)
-			warnx("%s: state %s, left untouched", dir, state);
+	return o;
+}
+
+/* Whether a session is one to recover; a message with -v when not. */
+static int
+is_recording(const char *dir, json_t *o)
+{
+	const char *state = json_string_value(json_object_get(o, "state"));
+
+	if (strcmp(state, "recording") == 0)
+		return 1;
+	if (verbose)
+		warnx("%s: state %s, left untouched", dir, state);
+	return 0;
+}
+
+/* 0 recovered or left alone, 1 system error, 3 not a session folder, 4
+ * being written by a live process. */
+static int
+recover(const char *dir)
+{
+	char path[PATH_MAX];
+	struct index ix;
+	struct stat st;
+	json_t *o;
+	char *text, *line;
+	size_t bad_line, keep, len;
+	uint64_t end = 0;
+	int fd, rv = 1;
+
+	if ((o = load_json(dir, &rv)) == NULL)
+		return rv;
+	if (!is_recording(dir, o)) {
 		json_decref(o);
 		return 0;
 	}
+	/* sessionwriter holds an exclusive flock(2) on stream.h264 for as
+	 * long as it writes the session; holding it here in turn keeps any
+	 * other recovery out. What session.json said before the lock was
+	 * taken may have changed since. */
+	pathcat(path, sizeof path, dir, "stream.h264");
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+		warn("%s", path);
+		json_decref(o);
+		return 1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		rv = errno == EWOULDBLOCK ? 4 : 1;
+		if (rv == 4)
+			warnx("%s: being written by a live process, left untouched", dir);
+		else
+			warn("%s: lock", path);
+		close(fd);
+		json_decref(o);
+		return rv;
+	}
+	json_decref(o);
+	if ((o = load_json(dir, &rv)) == NULL || !is_recording(dir, o)) {
+		rv = o == NULL ? rv : 0;
+		close(fd);
+		json_decref(o);
+		return rv;
+	}
+	rv = 1;
 	pathcat(path, sizeof path, dir, INDEX_NAME);
 	if (index_load_prefix(path, &ix, &bad_line) < 0) {
 		if (errno == EINVAL)
 			warnx("%s: line %zu: not an index", path, bad_line);
 		else
 			warn("%s: not a session folder", path);
+		close(fd);
 		json_decref(o);
 		return 3;
 	}
@@ -177,7 +233,7 @@ recover(const char *dir)
 		warnx("%s: line %zu: malformed index line, it and the lines after it dropped",
 		    path, bad_line);
 	pathcat(path, sizeof path, dir, "stream.h264");
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+	if (fstat(fd, &st) < 0) {
 		warn("%s", path);
 		goto out;
 	}
@@ -190,10 +246,8 @@ recover(const char *dir)
 	}
 	if ((uint64_t)st.st_size > end && (ftruncate(fd, (off_t)end) < 0 || fsync(fd) < 0)) {
 		warn("%s", path);
-		close(fd);
 		goto out;
 	}
-	close(fd);
 	if ((keep < ix.n || ix.torn_tail || bad_line > 0) && write_index(dir, &ix, keep) < 0) {
 		warn("%s/%s", dir, INDEX_NAME);
 		goto out;
@@ -229,6 +283,7 @@ recover(const char *dir)
 		    ix.n, (unsigned long long)end);
 	rv = 0;
 out:
+	close(fd);
 	index_free(&ix);
 	json_decref(o);
 	return rv;
@@ -264,8 +319,9 @@ main(int argc, char *argv[])
 		usage(stderr, 2);
 	for (i = 0; i < argc; i++) {
 		r = recover(argv[i]);
-		/* Bad data (3) outranks a failure to write (1). */
-		if (r == 3 || (r == 1 && rv == 0))
+		/* Bad data (3) outranks a failure to write (1), which
+		 * outranks a live session left alone (4). */
+		if (r == 3 || (r == 1 && rv != 3) || (r == 4 && rv == 0))
 			rv = r;
 	}
 	if (stdout_close() < 0)

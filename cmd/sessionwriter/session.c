@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -294,6 +295,8 @@ session_free(struct session *s)
 		close(s->stream_fd);
 	if (s->index_fd >= 0)
 		close(s->index_fd);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s->capture_message);
 	free(s->dir);
 	free(s);
@@ -378,7 +381,7 @@ session_open(struct conn *c, uint64_t t_us, const char *started_by,
 	session_retry_json(0);
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		err(1, NULL);
-	s->stream_fd = s->index_fd = -1;
+	s->stream_fd = s->index_fd = s->lock_fd = -1;
 	s->conn = c;
 	s->started_by = started_by;
 	s->started_wall_us = wall_of(c, t_us);
@@ -420,7 +423,9 @@ session_open(struct conn *c, uint64_t t_us, const char *started_by,
 		warnx("%s: path too long", dir);
 		goto fail;
 	}
-	if ((s->stream_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+	/* The lock tells sessionrecover that a live process writes here. */
+	if ((s->stream_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0 ||
+	    flock(s->stream_fd, LOCK_EX | LOCK_NB) < 0) {
 		warn("%s", path);
 		goto fail;
 	}
@@ -637,6 +642,9 @@ session_end(struct conn *c, uint64_t t_us, const char *ended_by)
 		session_fail(c, t_us, "fdatasync", errno);
 		return;
 	}
+	/* A duplicate keeps the lock on stream.h264 until session.json no
+	 * longer says recording (without one, a moment's race). */
+	s->lock_fd = fcntl(s->stream_fd, F_DUPFD_CLOEXEC, 0);
 	if (close_files(s, &what) < 0) {
 		session_fail(c, t_us, what, errno);
 		return;

@@ -42,7 +42,8 @@ struct held {
 struct session {
 	struct conn *conn;
 	char *dir;			/* DIR/<name>, as printed */
-	int stream_fd, index_fd;
+	int stream_fd, index_fd;	/* stream_fd holds an exclusive flock(2) */
+	int lock_fd;			/* the lock while the session ends */
 	uint64_t offset;		/* bytes of stream.h264 the index covers */
 	uint64_t index_bytes;		/* bytes of index.tsv in whole lines */
 	uint64_t opened_t_us;
