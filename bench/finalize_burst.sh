@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 n=${1:-20}
-bin=$PWD/bin
+bin=${CAMREC_BIN:-$PWD/bin}
 work=$(mktemp -d "${TMPDIR:-/tmp}/camrec-burst.XXXXXX")
 trap 'st=$?; set +e; kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; exit $st' EXIT
 PATH=$bin:$PWD/scripts:$PATH

@@ -8,7 +8,7 @@ set -eu
 : "${FPSEST_BENCH_MB:=2048}"
 : "${TMPDIR:=/tmp}"
 here=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$here/bin:$PATH
+PATH=${CAMREC_BIN:-$here/bin}:$PATH
 work=$(mktemp -d "$TMPDIR/fpsest-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 

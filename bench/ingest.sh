@@ -28,6 +28,8 @@ bin=${CAMREC_BIN:-$PWD/bin}
 # fdatasync each file once a second (sessionwriter's default) in the floor
 # and the pipeline alike, or with INGEST_SYNC=0 in neither.
 sync_s=${INGEST_SYNC:-1}
+# The ceilings read with the same buffer as wsrecv (pt_serv_buf_size).
+serv_buf=${INGEST_SERV_BUF:-16384}
 work=$(mktemp -d "${TMPDIR:-/tmp}/camrec-bench.XXXXXX")
 trap 'st=$?; set +e; kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; exit $st' EXIT
 
@@ -91,11 +93,11 @@ generate() {
 
 # wssink as a ceiling: $1 is discard or floor.
 sink() {
-	local p pid out opts=()
+	local p pid out opts=(-b "$serv_buf")
 	p=$(port)
 	if [ "$1" = floor ]; then
 		mkdir "$work/floor"
-		opts=(-w "$work/floor" -s "$sync_s")
+		opts+=(-w "$work/floor" -s "$sync_s")
 	fi
 	"$work/wssink" "${opts[@]}" "$p" >"$work/sink.out" &
 	pid=$!

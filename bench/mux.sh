@@ -9,7 +9,7 @@ set -eu
 : "${MUX_BENCH_SECONDS:=3600}"
 : "${TMPDIR:=/tmp}"
 here=$(cd "$(dirname "$0")/.." && pwd)
-PATH=$here/bin:$PATH
+PATH=${CAMREC_BIN:-$here/bin}:$PATH
 PY=/usr/bin/python3
 work=$(mktemp -d "$TMPDIR/mux-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM

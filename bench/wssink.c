@@ -5,7 +5,8 @@
  * least a recorder must do). The ingest benchmark sets the pipeline against
  * both. With -s it also fdatasyncs each file at most once a SECONDS, as
  * sessionwriter does by default. It needs no start command: the load
- * generators stream on their own. Prints "bytes=N messages=N" on SIGTERM. */
+ * generators stream on their own. -b sets the read buffer (wsrecv's
+ * pt_serv_buf_size, 16 KiB). Prints "bytes=N messages=N" on SIGTERM. */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@ static volatile sig_atomic_t interrupted;
 static unsigned long long total_bytes, total_messages, connections;
 static const char *dir;
 static lws_usec_t sync_us;
+static int serv_buf = 16 * 1024;	/* as wsrecv's pt_serv_buf_size */
 
 static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -89,7 +91,7 @@ on_signal(int sig)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: wssink [-w dir [-s seconds]] port\n");
+	fprintf(stderr, "usage: wssink [-b bytes] [-w dir [-s seconds]] port\n");
 	exit(2);
 }
 
@@ -100,8 +102,11 @@ main(int argc, char *argv[])
 	struct lws_context *context;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "w:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "b:w:s:")) != -1) {
 		switch (opt) {
+		case 'b':
+			serv_buf = atoi(optarg);
+			break;
 		case 'w':
 			dir = optarg;
 			break;
@@ -122,7 +127,7 @@ main(int argc, char *argv[])
 	memset(&info, 0, sizeof info);
 	info.port = atoi(argv[0]);
 	info.protocols = protocols;
-	info.pt_serv_buf_size = 16 * 1024;
+	info.pt_serv_buf_size = serv_buf;
 	info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
 	context = lws_create_context(&info);
 	if (context == NULL)
