@@ -250,7 +250,7 @@ assert j["estimates"][4]["fps"] is None and j["estimates"][4]["reason"]
 	mkdir -p s/emptydir
 	run --separate-stderr fpsest s/emptydir
 	[ "$status" -eq 3 ]
-	[ "$stderr" = "fpsest: s/emptydir: neither index.tsv nor stream.h264 in it" ]
+	[ "$stderr" = "fpsest: s/emptydir: neither index.tsv, stream.h264 nor segments.tsv in it" ]
 }
 
 @test "usage errors exit 2; a missing operand file exits 1" {

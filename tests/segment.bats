@@ -175,3 +175,22 @@ segdir() {
 	[ ! -e t/stream.mp4 ]
 	[ ! -e u/stream.mp4 ]
 }
+
+@test "fpsest: a folder of segments gets its rate from the MP4 headers" {
+	ffmpeg -nostdin -loglevel error -y -f lavfi -i testsrc2=size=320x240:rate=15:duration=3 \
+		-pix_fmt yuv420p -c:v libx264 -g 15 slow.mp4
+	mkdir s
+	cp slow.mp4 s/b_00.mp4
+	cp slow.mp4 s/b_01.mp4
+	segdir s b_00.mp4 b_01.mp4
+	run --separate-stderr fpsest -v s
+	[ "$status" -eq 0 ]
+	[ "$output" = 15 ]
+	[[ "$stderr" == *"segments: used: 90 pictures over 6.000 s in 2 of 2 segments"* ]]
+	run fpsest s/segments.tsv
+	[ "$output" = 15 ]
+	printf 'x\n' >>s/segments.tsv
+	run --separate-stderr fpsest s
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "fpsest: s/segments.tsv: line 4: too few fields" ]
+}

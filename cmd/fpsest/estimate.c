@@ -7,10 +7,13 @@
 
 #include "fpsest.h"
 #include "h264.h"
+#include "mp4box.h"
 #include "rec.h"
+#include "util.h"
 
 const char *source_name[NSOURCES] = {
 	"device", "arrival", "vui", "folder", "duration", "default", "legacy",
+	"segments",
 };
 
 static void
@@ -343,4 +346,36 @@ est_legacy(struct input *in, struct estimate *e)
 		return;
 	}
 	accept(e, DEFAULT_RATE, "no usable span: the old server's default");
+}
+
+/* A current phone's session: each segment's MP4 header says how many
+ * pictures it holds and for how long (MediaMuxer writes the phone's own
+ * timestamps), so the rate is theirs, summed over the segments. */
+void
+est_segments(struct input *in, struct estimate *e)
+{
+	uint64_t total = 0, samples;
+	double seconds = 0, s;
+	size_t i, used = 0;
+	struct mapfile m;
+	char path[4096];
+
+	for (i = 0; i < in->seg.n; i++) {
+		if (pathcat(path, sizeof path, in->dir, in->seg.e[i].file) < 0 ||
+		    mapfile_open(path, &m) < 0)
+			continue;
+		if (mp4_video_track(m.p, m.len, &samples, &s) == 0 && s > 0) {
+			total += samples;
+			seconds += s;
+			used++;
+		}
+		mapfile_close(&m);
+	}
+	in->pictures = (long long)total;
+	if (used == 0 || total == 0) {
+		reject(e, "no readable video track in %zu segments", in->seg.n);
+		return;
+	}
+	accept(e, (double)total / seconds, "%llu pictures over %.3f s in %zu of %zu "
+	    "segments", (unsigned long long)total, seconds, used, in->seg.n);
 }

@@ -29,7 +29,7 @@ static void
 usage(FILE *f, int status)
 {
 	fprintf(f, "usage: fpsest [-v] [--json] [--legacy] [--no-clamp] "
-	    "[--duration seconds] session_dir | index.tsv | file.h264\n");
+	    "[--duration seconds] session_dir | index.tsv | file.h264 | segments.tsv\n");
 	exit(status);
 }
 
@@ -103,15 +103,24 @@ resolve(struct input *in, const char *arg)
 			in->stream_path = p;
 		else
 			free(p);
-		if (!in->index_path && !in->stream_path)
-			errx(3, "%s: neither %s nor stream.h264 in it", arg, INDEX_NAME);
+		p = join(arg, SEGINDEX_NAME);
+		if (!in->index_path && !in->stream_path && is_regular(p))
+			in->segments_path = p;
+		else
+			free(p);
+		if (!in->index_path && !in->stream_path && !in->segments_path)
+			errx(3, "%s: neither %s, stream.h264 nor %s in it", arg,
+			    INDEX_NAME, SEGINDEX_NAME);
 		return;
 	}
 	if ((p = realpath(arg, NULL)) == NULL)
 		err(1, "%s", arg);
 	in->dir = dir_of(p);
 	free(p);
-	if (looks_like_index(arg)) {
+	if (strcmp(strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg, SEGINDEX_NAME) == 0) {
+		if ((in->segments_path = strdup(arg)) == NULL)
+			err(1, NULL);
+	} else if (looks_like_index(arg)) {
 		if ((in->index_path = strdup(arg)) == NULL)
 			err(1, NULL);
 		p = join(in->dir, "stream.h264");
@@ -135,6 +144,19 @@ load_index(struct input *in)
 		err(1, "%s", in->index_path);
 	}
 	in->have_index = 1;
+}
+
+static void
+load_segments(struct input *in)
+{
+	const char *why;
+	size_t bad_line;
+
+	if (segindex_load(in->segments_path, &in->seg, &bad_line, &why) < 0) {
+		if (errno == EINVAL && bad_line > 0)
+			errx(3, "%s: line %zu: %s", in->segments_path, bad_line, why);
+		err(1, "%s", in->segments_path);
+	}
 }
 
 /* Without an index the stream is the only evidence: it must be H.264. */
@@ -205,6 +227,8 @@ print_json(const struct input *in, const struct estimate *est, const int *order,
 	    json_string(in->index_path) : json_null());
 	json_object_set_new(root, "stream", in->stream_path ?
 	    json_string(in->stream_path) : json_null());
+	if (in->segments_path)
+		json_object_set_new(root, "segments", json_string(in->segments_path));
 	json_object_set_new(root, "estimates", list);
 	o = json_object();
 	json_object_set_new(o, "source", json_string(source_name[chosen]));
@@ -282,6 +306,8 @@ main(int argc, char *argv[])
 		errx(2, "%s: --legacy needs an index (%s), there is none", argv[0], INDEX_NAME);
 	if (in.index_path)
 		load_index(&in);
+	else if (in.segments_path)
+		load_segments(&in);
 	else
 		check_stream(&in);
 
@@ -290,6 +316,11 @@ main(int argc, char *argv[])
 	if (legacy) {
 		order[norder++] = SRC_LEGACY;
 		est_legacy(&in, &est[SRC_LEGACY]);
+	} else if (in.segments_path) {
+		order[norder++] = SRC_SEGMENTS;
+		est_segments(&in, &est[SRC_SEGMENTS]);
+		order[norder++] = SRC_DURATION;
+		order[norder++] = SRC_DEFAULT;
 	} else {
 		if (in.have_index) {
 			order[norder++] = SRC_ARRIVAL;
@@ -355,6 +386,8 @@ main(int argc, char *argv[])
 	if (in.stream_mapped > 0)
 		mapfile_close(&in.stream);
 	index_free(&in.ix);
+	segindex_free(&in.seg);
+	free(in.segments_path);
 	free(in.index_path);
 	free(in.stream_path);
 	free(in.dir);

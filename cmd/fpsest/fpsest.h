@@ -6,6 +6,7 @@
 
 #include "index.h"
 #include "mapfile.h"
+#include "segindex.h"
 
 /* Thresholds deciding when a timing source is not believed. */
 #define MAX_DEVICE_STEP_MS	10000	/* one step between pictures */
@@ -20,7 +21,7 @@
 
 enum source {
 	SRC_DEVICE, SRC_ARRIVAL, SRC_VUI, SRC_CLUE, SRC_DURATION, SRC_DEFAULT,
-	SRC_LEGACY, NSOURCES
+	SRC_LEGACY, SRC_SEGMENTS, NSOURCES
 };
 
 struct estimate {
@@ -35,6 +36,8 @@ struct input {
 	char *index_path;		/* NULL without an index */
 	char *stream_path;		/* NULL when there is none */
 	char *dir;			/* the session folder (for the name clue) */
+	char *segments_path;		/* a current phone's segments.tsv, or NULL */
+	struct segindex seg;
 	struct index ix;
 	int have_index;
 	struct mapfile stream;
@@ -51,6 +54,7 @@ void est_vui(struct input *in, struct estimate *e);
 void est_clue(struct input *in, struct estimate *e);
 void est_duration(struct input *in, struct estimate *e);
 void est_legacy(struct input *in, struct estimate *e);
+void est_segments(struct input *in, struct estimate *e);
 int stream_map(struct input *in);
 
 #endif

@@ -2,8 +2,7 @@
  * the MP4 files in the order they arrived, and ffmpeg's concat demuxer
  * reads them one after another with stream copy. The list goes to ffmpeg
  * on a pipe with absolute file: URLs, so nothing is written beside the
- * session; names come from a file sessionwriter wrote, but are checked
- * again all the same (a name with '/' or a leading '.' is refused). */
+ * session; segindex_load has checked that every name is a plain one. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,21 +10,8 @@
 #include <sys/stat.h>
 
 #include "mux.h"
+#include "segindex.h"
 #include "util.h"
-
-static int
-safe_name(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || s[0] == '.')
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789._-", s[i]) || s[i] == '\0')
-			return 0;
-	return 1;
-}
 
 /* Append s to the list inside ffconcat's single quotes. */
 static void
@@ -43,73 +29,41 @@ char *
 concat_list(const char *dir, const char *tsv, size_t *nfiles, size_t *bad_line,
     const char **why)
 {
-	char *line = NULL, *list = NULL, *abs, path[4096];
-	size_t cap = 0, listlen = 0, lineno = 0;
+	char *list = NULL, *abs, path[4096];
+	size_t listlen = 0, i;
+	struct segindex si;
 	struct stat st;
-	ssize_t n;
-	FILE *in, *out;
+	FILE *out;
 
 	*nfiles = 0;
-	*bad_line = 0;
-	*why = NULL;
-	if ((abs = realpath(dir, NULL)) == NULL)
+	if (segindex_load(tsv, &si, bad_line, why) < 0)
 		return NULL;
-	if ((in = fopen(tsv, "re")) == NULL) {
+	if ((abs = realpath(dir, NULL)) == NULL ||
+	    (out = open_memstream(&list, &listlen)) == NULL) {
 		free(abs);
+		segindex_free(&si);
 		return NULL;
 	}
-	if ((out = open_memstream(&list, &listlen)) == NULL)
-		goto fail;
 	fputs("ffconcat version 1.0\n", out);
-	while ((n = getline(&line, &cap, in)) > 0) {
-		char *file, *end;
-
-		lineno++;
-		if (line[0] == '#')
-			continue;
-		/* seq TAB file TAB ... */
-		if ((file = strchr(line, '\t')) == NULL)
-			goto bad;
-		file++;
-		if ((end = strchr(file, '\t')) == NULL)
-			goto bad;
-		*end = '\0';
-		if (!safe_name(file, (size_t)(end - file))) {
-			*why = "not a plain file name";
-			goto bad;
-		}
-		if (pathcat(path, sizeof path, abs, file) < 0)
-			goto fail;
+	for (i = 0; i < si.n; i++) {
+		if (pathcat(path, sizeof path, abs, si.e[i].file) < 0)
+			break;
 		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+			*bad_line = si.e[i].line;
 			*why = "no such segment file";
-			goto bad;
+			errno = EINVAL;
+			break;
 		}
 		fputs("file 'file:", out);
 		quoted(out, path);
 		fputs("'\n", out);
-		(*nfiles)++;
 	}
-	if (ferror(in))
-		goto fail;
-	if (fclose(out) != 0) {
-		out = NULL;
-		goto fail;
-	}
-	fclose(in);
-	free(line);
+	if (fclose(out) != 0 || i < si.n) {
+		free(list);
+		list = NULL;
+	} else
+		*nfiles = si.n;
 	free(abs);
+	segindex_free(&si);
 	return list;
-bad:
-	if (*why == NULL)
-		*why = "malformed";
-	*bad_line = lineno;
-	errno = EINVAL;
-fail:
-	if (out != NULL)
-		fclose(out);
-	fclose(in);
-	free(list);
-	free(line);
-	free(abs);
-	return NULL;
 }

@@ -25,6 +25,7 @@
 #include "mapfile.h"
 #include "mux.h"
 #include "outfile.h"
+#include "segindex.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -170,7 +171,7 @@ join_segments(const char *segs, const char *out, const char *ffmpeg)
 
 	if (stat(segs, &st) == 0 && S_ISDIR(st.st_mode)) {
 		dir = xasprintf("%s", segs);
-		tsv = xasprintf("%s/%s", segs, SEGMENTS_NAME);
+		tsv = xasprintf("%s/%s", segs, SEGINDEX_NAME);
 	} else {
 		tsv = xasprintf("%s", segs);
 		dir = xalloc(outfile_beside(segs, "."));

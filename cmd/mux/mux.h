@@ -69,7 +69,6 @@ void plan_free(struct plan *pl);
 uint64_t plan_last_interval(const struct plan *pl, const struct part *pt);
 
 /* concat.c */
-#define SEGMENTS_NAME "segments.tsv"
 /* The ffconcat list of the MP4 files segments.tsv at tsv names, in folder
  * dir; malloc'd text with *nfiles set, or NULL with errno, and for a bad
  * line errno EINVAL, *bad_line (1-based) and *why. */
