@@ -46,7 +46,8 @@ dump() {
 
 @test "--help, --version and usage errors" {
 	run -0 --separate-stderr wsrecv --help
-	[[ $output == "usage: wsrecv [-v] [-H host] [-p port] [-c fifo] [-m bytes] [-i seconds] [--lines]" ]]
+	[ "${lines[0]}" = "usage: wsrecv [-v] [-H host] [-p port] [-c fifo] [-m bytes] [-i seconds] [--lines]" ]
+	[ "${lines[1]}" = "              [--max-connections n] [--max-per-address n]" ]
 	run -0 wsrecv --version
 	[[ $output == "wsrecv (camrec) "* ]]
 	run -2 --separate-stderr wsrecv --bogus
@@ -57,6 +58,10 @@ dump() {
 	[[ $stderr == *"wsrecv: --max-message: 0: want a number from 1 to"* ]]
 	run -2 --separate-stderr wsrecv --idle-timeout 5s
 	[[ $stderr == *"wsrecv: --idle-timeout: 5s: want a number from 0 to 86400"* ]]
+	run -2 --separate-stderr wsrecv --max-connections 0
+	[[ $stderr == *"wsrecv: --max-connections: 0: want a number from 1 to"* ]]
+	run -2 --separate-stderr wsrecv --max-per-address x
+	[[ $stderr == *"wsrecv: --max-per-address: x: want a number from 1 to"* ]]
 	run -2 --separate-stderr wsrecv extra
 	[[ $stderr == "usage: wsrecv"* ]]
 }
@@ -321,4 +326,75 @@ except urllib.error.HTTPError as e:
 	stop_wsrecv
 	[ "$WSTATUS" -eq 0 ]
 	[ "$(recdump out.rec | wc -l)" -eq 0 ]
+}
+
+# cpu_ticks PID: user + system time of a process, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# halfopen PORT N SECS: N TCP connections that never say a word, held for
+# SECS seconds; the number made goes to halfopen.n.
+halfopen() {
+	timeout 30 $PY -c '
+import socket, sys, time
+port, n, hold = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+socks = []
+for _ in range(n):
+    s = socket.socket()
+    s.settimeout(2)
+    try:
+        s.connect(("127.0.0.1", port))
+        socks.append(s)
+    except OSError:
+        break
+print(len(socks), flush=True)
+time.sleep(hold)
+for s in socks:
+    s.close()
+' "$@" > halfopen.n
+}
+
+@test "out of descriptors: half-open connections neither spin wsrecv nor lock a camera out" {
+	PORT=$(free_port)
+	prlimit --nofile=64:64 wsrecv -p "$PORT" > out.rec 2> err &
+	WPID=$!
+	PIDS+=("$WPID")
+	wait_port "$PORT"
+	halfopen "$PORT" 80 5 & H=$!; PIDS+=($H)
+	wait_for "[ -s halfopen.n ]"
+	[ "$(cat halfopen.n)" -eq 80 ]
+	t0=$(cpu_ticks "$WPID")
+	sleep 3
+	t1=$(cpu_ticks "$WPID")
+	echo "# wsrecv: $((t1 - t0)) ticks of CPU in 3 s, $(wc -l < err) lines on stderr" >&3
+	# Under a second of CPU in three, and one line, not one per accept.
+	[ $((t1 - t0)) -lt "$(getconf CLK_TCK)" ]
+	[ "$(wc -l < err)" -le 2 ]
+	grep -q "^wsrecv: at the connection cap ([0-9]*), not accepting" err
+	wait "$H"
+	run -0 client --timeout 10 "ws://127.0.0.1:$PORT/cam" t:after-the-flood close
+	stop_wsrecv
+	[ "$WSTATUS" -eq 0 ]
+	run -0 dump
+	[[ $output == *'text "after-the-flood"'* ]]
+}
+
+@test "--max-per-address refuses one address's extra connections, others get in" {
+	start_wsrecv --max-per-address 2 --max-connections 10
+	client --pid a.pid "$URL/a" recvall > a.out & PIDS+=($!)
+	client "$URL/b" recvall > b.out & PIDS+=($!)
+	wait_opens 2
+	wait_for "[ -s a.pid ]"
+	run --separate-stderr client --timeout 5 "$URL/c" t:refused close
+	[ "$status" -ne 0 ]
+	[ -z "$output" ]
+	kill "$(cat a.pid)"
+	wait_for "recdump out.rec | grep -q ' close '"
+	run -0 client --timeout 5 "$URL/d" t:let-in close
+	stop_wsrecv
+	run -0 dump
+	[[ $output == *'text "let-in"'* ]]
+	[[ $output != *'text "refused"'* ]]
+	[ "$(grep -c 'at the per-address cap (2)' err)" -eq 1 ]
 }

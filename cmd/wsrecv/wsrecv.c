@@ -11,10 +11,12 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +29,11 @@
 #define DEFAULT_IDLE	30
 #define FD_CAP		(1u << 20)	/* lws sizes its tables by the fd limit */
 #define SHUTDOWN_SECS	3
+#define DEFAULT_PER_ADDR 64
+#define CAP_LOG_US	(10 * 1000000LL)	/* "at the cap" at most this often */
+/* Pollfds lws holds beside the connections: the listen socket, its event
+ * pipe, the control FIFO and stdout. */
+#define POLL_OTHERS	4
 
 static volatile sig_atomic_t got_signal;
 static struct lws_context *signal_ctx;	/* what a signal wakes, while it may */
@@ -35,7 +42,8 @@ static void
 usage(FILE *f, int status)
 {
 	fprintf(f, "usage: wsrecv [-v] [-H host] [-p port] [-c fifo] [-m bytes] "
-	    "[-i seconds] [--lines]\n");
+	    "[-i seconds] [--lines]\n"
+	    "              [--max-connections n] [--max-per-address n]\n");
 	exit(status);
 }
 
@@ -59,6 +67,88 @@ number(const char *opt, const char *s, uint64_t min, uint64_t max)
 		usage(stderr, 2);
 	}
 	return v;
+}
+
+/* Say it at most once per CAP_LOG_US: a flood must not flood stderr. */
+static void note(int64_t *last, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+note(int64_t *last, const char *fmt, ...)
+{
+	int64_t now = mono_us();
+	va_list ap;
+
+	if (*last != 0 && now - *last < CAP_LOG_US)
+		return;
+	*last = now;
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+}
+
+/* A socket was accepted: keep it, or close it at once. At the cap the
+ * listen socket is not polled any more, so the backlog waits in the kernel
+ * instead of being accepted and refused one by one (and an accept that
+ * fails for want of descriptors is never retried in a loop). */
+static int
+admit(struct server *s, struct lws *listen_wsi,
+    const struct lws_filter_network_conn_args *filt)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&filt->cli_addr;
+	char addr[INET6_ADDRSTRLEN];
+
+	s->listen_wsi = listen_wsi;
+	if (s->peers.sockets >= s->max_sockets) {
+		note(&s->cap_logged_us, "at the connection cap (%zu), "
+		    "not accepting until one closes", s->max_sockets);
+		if (!s->accept_paused) {
+			s->accept_paused = 1;
+			lws_rx_flow_control(listen_wsi, 0);
+		}
+		return 1;
+	}
+	/* Load generators and local proxies connect from loopback. */
+	if ((s->cap_loopback || !peers_loopback(sa)) &&
+	    peers_count(&s->peers, sa) >= s->max_per_addr) {
+		if (lws_write_numeric_address(sa->sa_family == AF_INET6 ?
+		    (uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
+		    (uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr,
+		    sa->sa_family == AF_INET6 ? 16 : 4, addr, sizeof addr) < 0)
+			snprintf(addr, sizeof addr, "unknown");
+		note(&s->addr_cap_logged_us, "%s: at the per-address cap "
+		    "(%zu), refusing its connections", addr, s->max_per_addr);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+on_accepted(struct server *s, struct lws *wsi)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+
+	if (getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&ss, &sl) < 0)
+		return -1;
+	if (peers_add(&s->peers, wsi, (struct sockaddr *)&ss) < 0)
+		err(1, "memory");
+	return 0;
+}
+
+static void
+on_released(struct server *s, struct lws *wsi)
+{
+	if (wsi == s->listen_wsi) {
+		s->listen_wsi = NULL;
+		return;
+	}
+	peers_del(&s->peers, wsi);
+	if (s->accept_paused && s->peers.sockets < s->max_sockets &&
+	    s->listen_wsi != NULL) {
+		s->accept_paused = 0;
+		lws_rx_flow_control(s->listen_wsi, 1);
+	}
 }
 
 /* Stop reading every connection while the output queue is backed up, and
@@ -181,11 +271,24 @@ static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct server *s = lws_protocol_vh_priv_get(lws_get_vhost(wsi),
-	    lws_get_protocol(wsi));
+	struct lws_vhost *vh = lws_get_vhost(wsi);
+	struct server *s = vh ? lws_protocol_vh_priv_get(vh,
+	    lws_vhost_name_to_protocol(vh, WS_PROTOCOL)) : NULL;
 	struct conn *c = user;
 
+	if (s == NULL)
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	switch (reason) {
+	case LWS_CALLBACK_PROTOCOL_DESTROY:
+		peers_free(&s->peers);
+		break;
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		/* wsi is the listen socket, user the new one's address. */
+		return admit(s, wsi, user);
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		if (on_accepted(s, wsi) < 0)
+			return -1;
+		break;
 	case LWS_CALLBACK_ESTABLISHED:
 		return on_open(s, c, wsi);
 	case LWS_CALLBACK_RECEIVE:
@@ -199,9 +302,13 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		conn_peer_close(c, in, len);
 		return 0;
 	case LWS_CALLBACK_CLOSED:
+		if (c != NULL && c->opened && !c->finished)
+			on_close(s, c);
+		break;
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (c != NULL && c->opened && !c->finished)
 			on_close(s, c);
+		on_released(s, wsi);
 		break;
 	default:
 		break;
@@ -259,6 +366,8 @@ main(int argc, char *argv[])
 		{ "max-message", required_argument, NULL, 'm' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "lines", no_argument, NULL, 'L' },
+		{ "max-connections", required_argument, NULL, 'C' },
+		{ "max-per-address", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -271,9 +380,10 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	const char *host = "0.0.0.0", *fifo = NULL;
 	unsigned port = DEFAULT_PORT, idle_s = DEFAULT_IDLE;
-	uint64_t max_message = DEFAULT_MAX_MSG;
-	int verbose = 0, lines = 0;
-	rlim_t fds;
+	uint64_t max_message = DEFAULT_MAX_MSG, max_sockets = 0;
+	uint64_t max_per_addr = DEFAULT_PER_ADDR;
+	int verbose = 0, lines = 0, cap_loopback = 0;
+	rlim_t fds, reserve;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "vH:p:c:m:i:", longopts, NULL)) != -1) {
@@ -302,6 +412,13 @@ main(int argc, char *argv[])
 		case 'L':
 			lines = 1;
 			break;
+		case 'C':
+			max_sockets = number("--max-connections", optarg, 1, FD_CAP);
+			break;
+		case 'A':
+			max_per_addr = number("--max-per-address", optarg, 1, FD_CAP);
+			cap_loopback = 1;
+			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
@@ -318,12 +435,27 @@ main(int argc, char *argv[])
 	if (*host == '\0')
 		errx(2, "-H: empty host");
 
-	/* Thousands of cameras need thousands of descriptors. */
+	/* Thousands of cameras need thousands of descriptors; some are kept
+	 * for stdio, the control FIFO, lws itself and the listen socket, so
+	 * accept() never fails for want of one. */
 	fds = fdlimit_raise(FD_CAP);
+	reserve = 16 + fds / 16;
+	if (fds <= reserve)
+		errx(1, "descriptor limit %llu: too low", (unsigned long long)fds);
+	if (max_sockets == 0)
+		max_sockets = fds - reserve;
+	else if (max_sockets > fds - reserve) {
+		warnx("--max-connections %llu: the descriptor limit %llu allows "
+		    "%llu", (unsigned long long)max_sockets,
+		    (unsigned long long)fds, (unsigned long long)(fds - reserve));
+		max_sockets = fds - reserve;
+	}
 	lws_set_log_level(verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_USER : LLL_ERR,
 	    NULL);
 	if (verbose)
-		fprintf(stderr, "wsrecv: descriptor limit %llu\n", (unsigned long long)fds);
+		fprintf(stderr, "wsrecv: descriptor limit %llu, at most %llu "
+		    "connections, %llu per address\n", (unsigned long long)fds,
+		    (unsigned long long)max_sockets, (unsigned long long)max_per_addr);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -336,7 +468,8 @@ main(int argc, char *argv[])
 	/* An IPv4 address means an IPv4 socket: peers are then plain v4. */
 	if (strchr(host, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-	info.fd_limit_per_thread = (unsigned)fds;
+	/* lws stops accepting by itself too when its table is this full. */
+	info.fd_limit_per_thread = (unsigned)(max_sockets + POLL_OTHERS + 1);
 	info.pt_serv_buf_size = 16 * 1024;
 	if ((ctx = lws_create_context(&info)) == NULL)
 		errx(1, "cannot create the libwebsockets context");
@@ -364,6 +497,9 @@ main(int argc, char *argv[])
 	s->lines = lines;
 	s->max_message = max_message;
 	s->idle_s = idle_s;
+	s->max_sockets = max_sockets;
+	s->max_per_addr = max_per_addr;
+	s->cap_loopback = cap_loopback;
 
 	if (out_init(STDOUT_FILENO, lines) < 0)
 		err(1, "stdout");

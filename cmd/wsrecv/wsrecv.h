@@ -6,9 +6,10 @@
  *	ctl.c     the control FIFO: commands applied to connections
  *	conn.c    one connection: reassembly, send queue, close, pings
  *	out.c     the output queue on stdout
+ *	peers.c   the accepted sockets, counted in all and per address
  *
- * wsrecv.c calls ctl.c, conn.c and out.c; ctl.c calls conn.c and out.c;
- * conn.c and out.c call no other part. The server state is the per-vhost
+ * wsrecv.c calls ctl.c, conn.c, out.c and peers.c; ctl.c calls conn.c and
+ * out.c; conn.c, out.c and peers.c call no other part. The server state is the per-vhost
  * data of the WebSocket protocol, each connection its per-session data,
  * as in the libwebsockets minimal examples. */
 #ifndef WSRECV_H
@@ -19,6 +20,8 @@
 #include <stdint.h>
 
 #include <libwebsockets.h>
+
+#include "connmap.h"
 
 #define WS_PROTOCOL	"camrec"
 #define CTL_PROTOCOL	"camrec-ctl"
@@ -71,6 +74,13 @@ struct conn {
 	size_t close_reason_len;
 };
 
+/* The accepted sockets (WebSocket or not yet), by peer address. */
+struct peers {
+	struct connmap by_addr;		/* address key -> its count */
+	struct connmap by_sock;		/* lws wsi -> its address's count */
+	size_t sockets;
+};
+
 /* The server: the per-vhost data of the ws protocol, allocated on the
  * vhost by main() and freed by lws with it. */
 struct server {
@@ -86,6 +96,15 @@ struct server {
 	int paused;			/* every connection's reading is stopped */
 	int stopping;			/* shutting down: closing everything */
 	lws_sorted_usec_list_t sweep;	/* idle connections, about once a second */
+
+	size_t max_sockets;		/* --max-connections */
+	size_t max_per_addr;		/* --max-per-address */
+	int cap_loopback;		/* ... given: loopback peers too */
+	struct peers peers;
+	struct lws *listen_wsi;		/* known once something connected */
+	int accept_paused;		/* listen socket not polled: at the cap */
+	int64_t cap_logged_us;		/* last "at connection cap" */
+	int64_t addr_cap_logged_us;	/* last "at per-address cap" */
 };
 
 /* How a connection ended, for its CLOSE record. */
@@ -133,6 +152,13 @@ int out_failed(void);		/* errno of a failed write, or 0 */
 int out_finish(void);		/* blocking flush at exit: 0 or -1 with errno */
 int out_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len);
+
+/* peers.c */
+int peers_loopback(const struct sockaddr *sa);
+size_t peers_count(const struct peers *p, const struct sockaddr *sa);
+int peers_add(struct peers *p, const void *sock, const struct sockaddr *sa);
+void peers_del(struct peers *p, const void *sock);
+void peers_free(struct peers *p);
 
 /* ctl.c */
 int ctl_open(struct server *s, const char *path);
