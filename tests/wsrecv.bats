@@ -47,7 +47,7 @@ dump() {
 @test "--help, --version and usage errors" {
 	run -0 --separate-stderr wsrecv --help
 	[ "${lines[0]}" = "usage: wsrecv [-v] [-H host] [-p port] [-c fifo] [-m bytes] [-i seconds] [--lines]" ]
-	[ "${lines[1]}" = "              [--max-connections n] [--max-per-address n]" ]
+	[ "${lines[1]}" = "              [--max-connections n] [--max-per-address n] [--rx-budget bytes]" ]
 	run -0 wsrecv --version
 	[[ $output == "wsrecv (camrec) "* ]]
 	run -2 --separate-stderr wsrecv --bogus
@@ -62,6 +62,8 @@ dump() {
 	[[ $stderr == *"wsrecv: --max-connections: 0: want a number from 1 to"* ]]
 	run -2 --separate-stderr wsrecv --max-per-address x
 	[[ $stderr == *"wsrecv: --max-per-address: x: want a number from 1 to"* ]]
+	run -2 --separate-stderr wsrecv --max-message 2000 --rx-budget 1000
+	[[ $stderr == "wsrecv: --rx-budget 1000 is less than --max-message 2000" ]]
 	run -2 --separate-stderr wsrecv extra
 	[[ $stderr == "usage: wsrecv"* ]]
 }
@@ -397,4 +399,22 @@ for s in socks:
 	[[ $output == *'text "let-in"'* ]]
 	[[ $output != *'text "refused"'* ]]
 	[ "$(grep -c 'at the per-address cap (2)' err)" -eq 1 ]
+}
+
+@test "unfinished messages: reassembly stays within --rx-budget, a camera still gets through" {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4 start_wsrecv
+	# 20 connections, 15 MB of one message each, never finished.
+	timeout 60 $PY "$REPO/tests/wshog.py" "$PORT" 20 15000000 8 > hog.out & H=$!; PIDS+=($H)
+	wait_for "[ -s hog.out ]" 20
+	run -0 client --timeout 20 "$URL/cam" randx:20:100000 close
+	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$WPID/status")
+	echo "# wsrecv: VmHWM $hwm kB; $(cat hog.out) bytes of unfinished messages" >&3
+	# The default budget of 64 MiB, one message of 16 MiB over it, a
+	# little more per connection, wsrecv's own few MiB (not 300 MB).
+	[ "$hwm" -lt 120000 ]
+	kill "$H"
+	stop_wsrecv
+	[ "$WSTATUS" -eq 0 ]
+	[ "$(recdump out.rec | grep -c ' binary len=100000')" -eq 20 ]
+	grep -q "reassembly budget of 67108864 bytes in use" err
 }

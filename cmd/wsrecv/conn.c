@@ -119,17 +119,21 @@ conn_find(struct conn *list, uint64_t id)
 	return NULL;
 }
 
+/* Stop or resume reading for one reason (HOLD_*); reading resumes when no
+ * reason is left. */
 void
-conn_hold(struct conn *c, int pause, int64_t now)
+conn_hold(struct conn *c, int why, int on, int64_t now)
 {
-	if (c->rx_paused == pause)
+	int was = c->holds != 0;
+
+	c->holds = on ? c->holds | why : c->holds & ~why;
+	if (was == (c->holds != 0))
 		return;
-	c->rx_paused = pause;
-	lws_rx_flow_control(c->wsi, (pause ? LWS_RXFLOW_REASON_APPLIES_DISABLE :
+	lws_rx_flow_control(c->wsi, (c->holds ? LWS_RXFLOW_REASON_APPLIES_DISABLE :
 	    LWS_RXFLOW_REASON_APPLIES_ENABLE) | LWS_RXFLOW_REASON_USER_BOOL |
 	    LWS_RXFLOW_REASON_FLAG_PROCESS_NOW);
 	/* Time spent not reading is not the peer's silence. */
-	if (!pause)
+	if (!c->holds)
 		c->last_rx_us = now;
 }
 
@@ -190,7 +194,7 @@ conn_check_idle(struct conn *c, int64_t now, int64_t limit)
 {
 	int64_t ping_every = limit / 3;
 
-	if (c->rx_paused || c->server_closed || c->peer_closed)
+	if (c->holds || c->server_closed || c->peer_closed)
 		return;
 	if (now - c->last_rx_us >= limit)
 		conn_idle(c);
@@ -274,10 +278,11 @@ conn_writeable(struct conn *c)
 	return 0;
 }
 
-/* Add a fragment to the message being reassembled. */
+/* Add a fragment to the message being reassembled. The buffer grows by
+ * what the fragment needs, and by at most room bytes more ahead of need. */
 enum conn_rx
 conn_receive(struct conn *c, const void *in, size_t len, uint64_t max_message,
-    int64_t now)
+    size_t room, int64_t now)
 {
 	size_t need;
 
@@ -315,6 +320,8 @@ conn_receive(struct conn *c, const void *in, size_t len, uint64_t max_message,
 			cap = RX_MIN;
 		if (cap > REC_HDR + max_message)
 			cap = REC_HDR + max_message;
+		if (cap - c->rx_cap > room)
+			cap = c->rx_cap + room > need ? c->rx_cap + room : need;
 		if ((p = realloc(c->rx, cap)) == NULL)
 			err(1, "memory");
 		c->rx = p;

@@ -30,6 +30,11 @@
 #define FD_CAP		(1u << 20)	/* lws sizes its tables by the fd limit */
 #define SHUTDOWN_SECS	3
 #define DEFAULT_PER_ADDR 64
+#define DEFAULT_BUDGET	(64u << 20)
+#define MAX_BUDGET	(1ull << 40)
+/* A connection may always reassemble this much outside the budget, so
+ * small messages (a camera's frames) pass while large ones wait. */
+#define RX_FREE		(256u << 10)
 #define CAP_LOG_US	(10 * 1000000LL)	/* "at the cap" at most this often */
 /* Pollfds lws holds beside the connections: the listen socket, its event
  * pipe, the control FIFO and stdout. */
@@ -43,7 +48,8 @@ usage(FILE *f, int status)
 {
 	fprintf(f, "usage: wsrecv [-v] [-H host] [-p port] [-c fifo] [-m bytes] "
 	    "[-i seconds] [--lines]\n"
-	    "              [--max-connections n] [--max-per-address n]\n");
+	    "              [--max-connections n] [--max-per-address n] "
+	    "[--rx-budget bytes]\n");
 	exit(status);
 }
 
@@ -87,6 +93,21 @@ note(int64_t *last, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Poll the listen socket only below the connection cap and while the
+ * output queue takes records: a backed-up stdout must not fill up with the
+ * OPEN and CLOSE records of clients that come and go. lws polls it again
+ * by itself whenever a socket closes; the next accept comes back here. */
+static void
+accepting(struct server *s)
+{
+	int pause = s->peers.sockets >= s->max_sockets || s->paused;
+
+	if (s->listen_wsi == NULL || pause == s->accept_paused)
+		return;
+	s->accept_paused = pause;
+	lws_rx_flow_control(s->listen_wsi, !pause);
+}
+
 /* A socket was accepted: keep it, or close it at once. At the cap the
  * listen socket is not polled any more, so the backlog waits in the kernel
  * instead of being accepted and refused one by one (and an accept that
@@ -99,13 +120,11 @@ admit(struct server *s, struct lws *listen_wsi,
 	char addr[INET6_ADDRSTRLEN];
 
 	s->listen_wsi = listen_wsi;
-	if (s->peers.sockets >= s->max_sockets) {
-		note(&s->cap_logged_us, "at the connection cap (%zu), "
-		    "not accepting until one closes", s->max_sockets);
-		if (!s->accept_paused) {
-			s->accept_paused = 1;
-			lws_rx_flow_control(listen_wsi, 0);
-		}
+	if (s->peers.sockets >= s->max_sockets || s->paused) {
+		if (!s->paused)
+			note(&s->cap_logged_us, "at the connection cap (%zu), "
+			    "not accepting until one closes", s->max_sockets);
+		accepting(s);
 		return 1;
 	}
 	/* Load generators and local proxies connect from loopback. */
@@ -144,11 +163,65 @@ on_released(struct server *s, struct lws *wsi)
 		return;
 	}
 	peers_del(&s->peers, wsi);
-	if (s->accept_paused && s->peers.sockets < s->max_sockets &&
-	    s->listen_wsi != NULL) {
-		s->accept_paused = 0;
-		lws_rx_flow_control(s->listen_wsi, 1);
+	accepting(s);
+}
+
+/* How much more a connection may take for its message now. */
+static size_t
+budget_room(const struct server *s, const struct conn *c)
+{
+	size_t room = 0;
+
+	if (c == s->rx_owner || s->stopping)
+		return SIZE_MAX;
+	if (s->rx_used < s->rx_budget)
+		room = s->rx_budget - s->rx_used;
+	if (c->rx_cap < RX_FREE && RX_FREE - c->rx_cap > room)
+		room = RX_FREE - c->rx_cap;
+	return room;
+}
+
+/* After a fragment: a connection over the budget with a message larger than
+ * RX_FREE stops reading until the budget frees, except one, the owner,
+ * which may finish its message (so all the budget held by unfinished
+ * messages can never stop every one of them). */
+static void
+budget_check(struct server *s, struct conn *c, int64_t now)
+{
+	if (!c->in_msg || s->rx_used <= s->rx_budget || c->rx_cap <= RX_FREE ||
+	    c == s->rx_owner || s->stopping)
+		return;
+	if (s->rx_owner == NULL) {
+		s->rx_owner = c;
+		return;
 	}
+	note(&s->budget_logged_us, "reassembly budget of %llu bytes in use, "
+	    "holding the connections with large unfinished messages",
+	    (unsigned long long)s->rx_budget);
+	conn_hold(c, HOLD_BUDGET, 1, now);
+	s->rx_waiting++;
+}
+
+/* Some budget came free (or its owner left): let the held try again. */
+static void
+budget_release(struct server *s, struct conn *gone)
+{
+	int64_t now = mono_us();
+	struct conn *c;
+
+	if (gone == s->rx_owner)
+		s->rx_owner = NULL;
+	if (gone != NULL && gone->holds & HOLD_BUDGET) {
+		gone->holds &= ~HOLD_BUDGET;
+		s->rx_waiting--;
+	}
+	if (s->rx_waiting == 0 ||
+	    (s->rx_used >= s->rx_budget && s->rx_owner != NULL && !s->stopping))
+		return;
+	for (c = s->conns; c != NULL; c = c->next)
+		if (c->holds & HOLD_BUDGET)
+			conn_hold(c, HOLD_BUDGET, 0, now);
+	s->rx_waiting = 0;
 }
 
 /* Stop reading every connection while the output queue is backed up, and
@@ -168,7 +241,8 @@ backpressure(struct server *s)
 		fprintf(stderr, "wsrecv: stdout %s, %s reading\n",
 		    hold ? "backed up" : "drained", hold ? "stop" : "resume");
 	for (c = s->conns; c != NULL; c = c->next)
-		conn_hold(c, hold, now);
+		conn_hold(c, HOLD_STDOUT, hold, now);
+	accepting(s);
 }
 
 static int
@@ -201,7 +275,7 @@ on_open(struct server *s, struct conn *c, struct lws *wsi)
 		fprintf(stderr, "wsrecv: conn %llu open %s port %u path %s\n",
 		    (unsigned long long)c->id, c->addr, c->port, c->path);
 	if (s->paused)
-		conn_hold(c, 1, c->last_rx_us);
+		conn_hold(c, HOLD_STDOUT, 1, c->last_rx_us);
 	if (s->stopping)
 		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, REASON_GOING_AWAY,
 		    sizeof REASON_GOING_AWAY - 1);
@@ -213,12 +287,18 @@ static int
 on_receive(struct server *s, struct conn *c, const void *in, size_t len)
 {
 	int64_t t = mono_us();
+	size_t cap = c->rx_cap;
 	unsigned char *buf;
+	enum conn_rx r;
 
-	switch (conn_receive(c, in, len, s->max_message, t)) {
+	r = conn_receive(c, in, len, s->max_message, budget_room(s, c), t);
+	s->rx_used = s->rx_used - cap + c->rx_cap;
+	switch (r) {
 	case CONN_RX_PARTIAL:
+		budget_check(s, c, t);
 		return 0;
 	case CONN_RX_TOO_BIG:
+		budget_release(s, c);
 		return -1;
 	case CONN_RX_MESSAGE:
 		break;
@@ -229,12 +309,14 @@ on_receive(struct server *s, struct conn *c, const void *in, size_t len)
 		    (const unsigned char *)"", c->rx_len) < 0)
 			err(1, "memory");
 	} else {
+		s->rx_used -= c->rx_cap;
 		buf = conn_take(c);
 		if (out_record_owned(buf, c->rx_len, c->rx_binary ? REC_BINARY :
 		    REC_TEXT, 0, c->id, (uint64_t)t) < 0)
 			err(1, "memory");
 	}
 	c->rx_len = 0;
+	budget_release(s, c == s->rx_owner ? c : NULL);
 	backpressure(s);
 	return 0;
 }
@@ -247,6 +329,8 @@ on_close(struct server *s, struct conn *c)
 	unsigned char code[2];
 	struct conn_end e;
 
+	s->rx_used -= c->rx_cap;
+	budget_release(s, c);
 	conn_finish(c, &e);
 	if (e.clean)
 		flags |= REC_CLOSE_CLEAN;
@@ -348,6 +432,7 @@ shutdown_all(struct server *s)
 
 	s->stopping = 1;
 	backpressure(s);	/* the peers' close frames must be read */
+	budget_release(s, NULL);
 	for (c = s->conns; c != NULL; c = c->next)
 		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, REASON_GOING_AWAY,
 		    sizeof REASON_GOING_AWAY - 1);
@@ -368,6 +453,7 @@ main(int argc, char *argv[])
 		{ "lines", no_argument, NULL, 'L' },
 		{ "max-connections", required_argument, NULL, 'C' },
 		{ "max-per-address", required_argument, NULL, 'A' },
+		{ "rx-budget", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -381,7 +467,7 @@ main(int argc, char *argv[])
 	const char *host = "0.0.0.0", *fifo = NULL;
 	unsigned port = DEFAULT_PORT, idle_s = DEFAULT_IDLE;
 	uint64_t max_message = DEFAULT_MAX_MSG, max_sockets = 0;
-	uint64_t max_per_addr = DEFAULT_PER_ADDR;
+	uint64_t max_per_addr = DEFAULT_PER_ADDR, rx_budget = 0;
 	int verbose = 0, lines = 0, cap_loopback = 0;
 	rlim_t fds, reserve;
 	int c;
@@ -419,6 +505,9 @@ main(int argc, char *argv[])
 			max_per_addr = number("--max-per-address", optarg, 1, FD_CAP);
 			cap_loopback = 1;
 			break;
+		case 'B':
+			rx_budget = number("--rx-budget", optarg, 1, MAX_BUDGET);
+			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
@@ -434,6 +523,12 @@ main(int argc, char *argv[])
 		usage(stderr, 2);
 	if (*host == '\0')
 		errx(2, "-H: empty host");
+	/* One message must fit the budget, or it could never be finished. */
+	if (rx_budget == 0)
+		rx_budget = max_message > DEFAULT_BUDGET ? max_message : DEFAULT_BUDGET;
+	else if (rx_budget < max_message)
+		errx(2, "--rx-budget %llu is less than --max-message %llu",
+		    (unsigned long long)rx_budget, (unsigned long long)max_message);
 
 	/* Thousands of cameras need thousands of descriptors; some are kept
 	 * for stdio, the control FIFO, lws itself and the listen socket, so
@@ -500,6 +595,7 @@ main(int argc, char *argv[])
 	s->max_sockets = max_sockets;
 	s->max_per_addr = max_per_addr;
 	s->cap_loopback = cap_loopback;
+	s->rx_budget = rx_budget;
 
 	if (out_init(STDOUT_FILENO, lines) < 0)
 		err(1, "stdout");

@@ -57,7 +57,7 @@ struct conn {
 	int ping_due;			/* send a ping when writable */
 	int opened;			/* OPEN record written */
 	int finished;			/* CLOSE record written */
-	int rx_paused;			/* reading stopped for stdout backpressure */
+	int holds;			/* why reading is stopped: HOLD_* bits */
 
 	unsigned char *rx;		/* message being reassembled, REC_HDR headroom */
 	size_t rx_len, rx_cap;
@@ -73,6 +73,10 @@ struct conn {
 	char close_reason[CLOSE_REASON_MAX + 1];
 	size_t close_reason_len;
 };
+
+/* Why a connection is not read. */
+#define HOLD_STDOUT	1		/* the output queue is backed up */
+#define HOLD_BUDGET	2		/* its message waits for reassembly budget */
 
 /* The accepted sockets (WebSocket or not yet), by peer address. */
 struct peers {
@@ -105,6 +109,12 @@ struct server {
 	int accept_paused;		/* listen socket not polled: at the cap */
 	int64_t cap_logged_us;		/* last "at connection cap" */
 	int64_t addr_cap_logged_us;	/* last "at per-address cap" */
+
+	uint64_t rx_budget;		/* --rx-budget */
+	size_t rx_used;			/* reassembly buffers of every connection */
+	struct conn *rx_owner;		/* may go over the budget to finish */
+	size_t rx_waiting;		/* connections held for budget */
+	int64_t budget_logged_us;
 };
 
 /* How a connection ended, for its CLOSE record. */
@@ -126,13 +136,13 @@ void conn_start(struct conn *c, struct lws *wsi, uint64_t id, int64_t now);
 void conn_link(struct conn **list, struct conn *c);
 void conn_unlink(struct conn **list, struct conn *c);
 struct conn *conn_find(struct conn *list, uint64_t id);
-void conn_hold(struct conn *c, int pause, int64_t now);
+void conn_hold(struct conn *c, int why, int on, int64_t now);
 void conn_close(struct conn *c, uint16_t code, const char *reason, size_t reason_len);
 void conn_check_idle(struct conn *c, int64_t now, int64_t limit);
 int conn_send(struct conn *c, int binary, const void *msg, size_t len);
 int conn_writeable(struct conn *c);
 enum conn_rx conn_receive(struct conn *c, const void *in, size_t len,
-    uint64_t max_message, int64_t now);
+    uint64_t max_message, size_t room, int64_t now);
 unsigned char *conn_take(struct conn *c);
 void conn_peer_close(struct conn *c, const unsigned char *in, size_t len);
 void conn_finish(struct conn *c, struct conn_end *e);
