@@ -140,7 +140,7 @@ EOF
 
 @test "ctl: bad settings are refused with what is valid, nothing written" {
 	refuse "start abc" 'bad bitrate "abc": expected a whole number of Mbit/s from 1 to 100'
-	refuse "start 4.5" 'bad bitrate "4.5": expected a whole number of Mbit/s from 1 to 100'
+	refuse "start 4.5" 'bad bitrate "4.5": the phone app reads whole Mbit/s and would use 4; give a whole number from 1 to 100'
 	refuse "start 0" 'bad bitrate "0": expected a whole number of Mbit/s from 1 to 100'
 	refuse "start 101" 'bad bitrate "101": expected a whole number of Mbit/s from 1 to 100'
 	refuse "start -1" 'bad bitrate "-1": expected a whole number of Mbit/s from 1 to 100'
@@ -150,8 +150,8 @@ EOF
 	refuse "start 0:9" 'bad aspect ratio "0:9": expected W:H, whole numbers from 1 to 100 (e.g. 16:9)'
 	refuse "start 16:" 'bad aspect ratio "16:": expected W:H, whole numbers from 1 to 100 (e.g. 16:9)'
 	refuse "start 101:9" 'bad aspect ratio "101:9": expected W:H, whole numbers from 1 to 100 (e.g. 16:9)'
-	refuse "start 4 16:9" 'aspect ratio "16:9" must come first: start [W:H] [BITRATE] [FPS] [for DURATION] [@TARGET...]'
-	refuse "start 16:9 4 30 1" 'too many arguments for start at "1": start [W:H] [BITRATE] [FPS] [for DURATION] [@TARGET...]'
+	refuse "start 4 16:9" 'aspect ratio "16:9" must come first: start [W:H] [BITRATE] [FPS] [segments DURATION] [for DURATION] [@TARGET...]'
+	refuse "start 16:9 4 30 1" 'too many arguments for start at "1": start [W:H] [BITRATE] [FPS] [segments DURATION] [for DURATION] [@TARGET...]'
 	refuse "stop now" 'too many arguments for stop at "now"'
 	refuse "Start" 'unknown command "Start"; try help'
 	refuse "record 16:9" 'unknown command "record"; try help'
@@ -216,6 +216,24 @@ text 3 {"command":"start_capture","payload":{"format":"h264","bitrate":4,"fps":1
 # after 10s
 text 3 {"command":"stop_capture"}
 EOF
+	[ -z "$(drain)" ]
+}
+
+@test "ctl: start sets the current app's segment length; fractional bitrates are refused" {
+	run ctl -n start 4 30 segments 10s @3
+	[ "$status" -eq 0 ]
+	[ "$output" = 'text 3 {"command":"start_capture","payload":{"format":"h264","bitrate":4,"fps":30,"segmentDuration":10.0}}' ]
+	run ctl -n start segments 1.5m for 1h @3
+	[ "${lines[0]}" = 'text 3 {"command":"start_capture","payload":{"format":"h264","bitrate":4,"fps":10,"segmentDuration":90.0}}' ]
+	run --separate-stderr ctl -n start segments 0.5s @3
+	[ "$status" -eq 2 ]
+	[ "$stderr" = 'ctl: bad segment length "0.5s": expected a number with unit s, m or h (e.g. 10s, 1m), from 1s to 1h' ]
+	run --separate-stderr ctl -n stop segments 10s
+	[ "$status" -eq 2 ]
+	[ "$stderr" = 'ctl: "segments DURATION" only follows start (Android cameras)' ]
+	run --separate-stderr ctl -n start 16:9 1.5 30 @3
+	[ "$status" -eq 2 ]
+	[ "$stderr" = 'ctl: bad bitrate "1.5": the phone app reads whole Mbit/s and would use 1; give a whole number from 1 to 100' ]
 	[ -z "$(drain)" ]
 }
 

@@ -63,6 +63,7 @@ struct ctl_cmd {
 	const char *esp_res;	/* canonical name, or NULL */
 	unsigned esp_quality;	/* 0: not given */
 	double duration;	/* seconds; 0: no "for" */
+	double segment;		/* seconds; 0: no "segments" (the app's own 60) */
 	char duration_text[32];
 	size_t ntargets;
 	struct ctl_target targets[CTL_MAX_TARGETS];

@@ -20,7 +20,9 @@
 #define QUALITY_MAX 63
 #define DURATION_MAX (24 * 3600.0)
 
-#define START_USAGE "start [W:H] [BITRATE] [FPS] [for DURATION] [@TARGET...]"
+#define START_USAGE "start [W:H] [BITRATE] [FPS] [segments DURATION] [for DURATION] [@TARGET...]"
+#define SEGMENT_MIN 1.0		/* the app cuts no shorter segment */
+#define SEGMENT_MAX 3600.0
 #define ESP_USAGE "esp start [RES] [QUALITY] [for DURATION] | esp stop | esp status"
 
 /* Frame size names of the esp32-camera driver, in its order. */
@@ -167,6 +169,7 @@ looks_like_ratio(const char *s)
 static int
 parse_start(char **w, int nw, struct ctl_cmd *c, char *err, size_t errlen)
 {
+	double frac;
 	int i = 0;
 
 	if (i < nw && strchr(w[i], ':') != NULL) {
@@ -183,6 +186,11 @@ parse_start(char **w, int nw, struct ctl_cmd *c, char *err, size_t errlen)
 		if (i == 0 && looks_like_ratio(w[i]))
 			return fail(err, errlen, "bad aspect ratio \"%s\": expected "
 			    "W:H, whole numbers from 1 to %d (e.g. 16:9)", w[i], RATIO_MAX);
+		if (parse_uint(w[i], 1, BITRATE_MAX, &c->bitrate) < 0 &&
+		    parse_double(w[i], 1, BITRATE_MAX, &frac) == 0)
+			return fail(err, errlen, "bad bitrate \"%s\": the phone app "
+			    "reads whole Mbit/s and would use %d; give a whole number "
+			    "from 1 to %d", w[i], (int)frac, BITRATE_MAX);
 		if (parse_uint(w[i], 1, BITRATE_MAX, &c->bitrate) < 0)
 			return fail(err, errlen, "bad bitrate \"%s\": expected a whole "
 			    "number of Mbit/s from 1 to %d", w[i], BITRATE_MAX);
@@ -268,7 +276,7 @@ int
 cmd_parse(char *line, struct ctl_cmd *c, char *err, size_t errlen)
 {
 	char *words[MAX_WORDS], *tok, *save;
-	int nw = 0, has_for = 0;
+	int nw = 0, has_for = 0, has_segment = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->bitrate = 4;
@@ -294,6 +302,16 @@ cmd_parse(char *line, struct ctl_cmd *c, char *err, size_t errlen)
 				    "number with unit s, m or h (e.g. 30s, 2m, 1h), more "
 				    "than 0 and at most 24h", tok ? tok : "");
 			snprintf(c->duration_text, sizeof(c->duration_text), "%s", tok);
+		} else if (strcmp(tok, "segments") == 0 && nw > 0) {
+			if (has_segment++)
+				return fail(err, errlen, "\"segments\" given twice");
+			tok = strtok_r(NULL, " \t\r\n", &save);
+			if (tok == NULL || parse_duration(tok, &c->segment) < 0 ||
+			    c->segment < SEGMENT_MIN || c->segment > SEGMENT_MAX)
+				return fail(err, errlen, "bad segment length \"%s\": "
+				    "expected a number with unit s, m or h (e.g. 10s, 1m), "
+				    "from 1s to 1h", tok ? tok : "");
+			c->has_settings = 1;
 		} else {
 			if (nw == MAX_WORDS)
 				return fail(err, errlen, "too many words");
@@ -330,6 +348,9 @@ cmd_parse(char *line, struct ctl_cmd *c, char *err, size_t errlen)
 			return fail(err, errlen, "too many arguments for %s at \"%s\"",
 			    words[0], words[1]);
 	}
+	if (has_segment && c->verb != VERB_START)
+		return fail(err, errlen, "\"segments DURATION\" only follows start "
+		    "(Android cameras)");
 	if (has_for && c->verb != VERB_START && c->verb != VERB_ESP_START)
 		return fail(err, errlen, "\"for DURATION\" only follows start or "
 		    "esp start");
@@ -357,6 +378,11 @@ cmd_android_message(const struct ctl_cmd *c)
 	case VERB_START:
 		payload = json_pack("{s:s, s:i, s:i}", "format", "h264",
 		    "bitrate", (int)c->bitrate, "fps", (int)c->fps);
+		/* Phones on the current app cut MP4 segments this long; the
+		 * earlier app ignores the key. */
+		if (payload != NULL && c->segment > 0)
+			json_object_set_new(payload, "segmentDuration",
+			    json_real(c->segment));
 		if (payload != NULL && c->has_ratio)
 			json_object_set_new(payload, "aspectRatio",
 			    json_pack("{s:i, s:i}", "width", (int)c->ratio_w,
@@ -424,10 +450,11 @@ cmd_help(void)
 {
 	fputs(
 	    "commands (TARGET: @ID, @ADDRESS or @ADDRESS:PORT; default all cameras):\n"
-	    "  start [W:H] [BITRATE] [FPS] [for DURATION] [@TARGET...]\n"
+	    "  start [W:H] [BITRATE] [FPS] [segments DURATION] [for DURATION] [@TARGET...]\n"
 	    "      W:H aspect ratio 1..100 each (only sent when given),\n"
 	    "      BITRATE whole Mbit/s 1..100 (default 4), FPS 0..120 (default 10,\n"
-	    "      0 = unlimited); ESP boards get plain \"start\".\n"
+	    "      0 = unlimited); segments: MP4 segment length of phones on the\n"
+	    "      current app, 1s..1h (default theirs, 1m); ESP boards get plain \"start\".\n"
 	    "      DURATION: N or N.N with s, m or h (30s, 2m, 1h); stop follows.\n"
 	    "  stop [@TARGET...]\n"
 	    "  esp start [RES] [QUALITY] [for DURATION] [@TARGET...]\n"
