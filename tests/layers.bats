@@ -13,6 +13,7 @@ load helper
 }
 
 @test "layers: the check finds a circle when there is one" {
+	cd "$BATS_TEST_TMPDIR"
 	mkdir -p t/cmd/x t/lib
 	printf 'void b(void);\nvoid a(void) { b(); }\n' >t/cmd/x/a.c
 	printf 'void a(void);\nvoid b(void) { }\nvoid c(void) { a(); }\n' >t/cmd/x/b.c
