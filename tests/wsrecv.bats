@@ -418,3 +418,44 @@ for s in socks:
 	[ "$(recdump out.rec | grep -c ' binary len=100000')" -eq 20 ]
 	grep -q "reassembly budget of 67108864 bytes in use" err
 }
+
+@test "a backed-up stdout accepts no new connections, so their records cannot pile up" {
+	mkfifo pipe
+	cat pipe > slow.rec & CAT=$!; PIDS+=($CAT)
+	PORT=$(free_port)
+	wsrecv -p "$PORT" > pipe 2> err & WPID=$!
+	PIDS+=($WPID)
+	wait_port "$PORT"
+	kill -STOP "$CAT"
+	client --timeout 60 "ws://127.0.0.1:$PORT/big" randx:16:1048576 close > /dev/null 2>&1 &
+	C=$!; PIDS+=($C)
+	sleep 2
+	# Clients that connect and leave at once, for 3 s: none may get in.
+	run -0 timeout 20 $PY -c '
+import base64, os, socket, sys, time
+port, got, end = int(sys.argv[1]), 0, time.monotonic() + 3
+while time.monotonic() < end:
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=0.3)
+        s.sendall(b"GET /again HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                  b"Sec-WebSocket-Key: " + base64.b64encode(os.urandom(16)) + b"\r\n\r\n")
+        if s.recv(12).startswith(b"HTTP/1.1 101"):
+            got += 1
+        s.close()
+    except OSError:
+        pass
+print(got)
+' "$PORT"
+	echo "# $output reconnecting clients got in while stdout was backed up" >&3
+	[ "$output" -eq 0 ]
+	kill -CONT "$CAT"
+	wait "$C"
+	# Once stdout drains, connections are accepted again.
+	run -0 client --timeout 10 "ws://127.0.0.1:$PORT/later" t:later close
+	kill -TERM "$WPID"
+	wait "$WPID"
+	wait "$CAT"
+	[ "$(recdump slow.rec | grep -c ' binary ')" -eq 16 ]
+	recdump slow.rec | grep -q 'text "later"'
+}
