@@ -4,7 +4,11 @@
 # time, off the ingest path), and takes operator commands on stdin via ctl.
 #
 # bash, not sh: wait -n -p tells which child ended, which is how a crashed
-# child stops the whole pipeline instead of leaving orphans.
+# child stops the whole pipeline instead of leaving orphans. Should the
+# script itself be killed, every child learns it from the kernel: each is
+# started through setpriv --pdeathsig directly by this process (not by a
+# subshell, whose death would be the wrong trigger), and the finalize loop,
+# which is a subshell, watches for the script's death itself.
 set -u
 # The number in the top-level VERSION file; make install writes it here.
 camrec_version=
@@ -46,7 +50,7 @@ for d in "$here" "$here/../bin" "${CAMREC_BIN:-}"; do
 	[ -n "$d" ] && [ -x "$d/wsrecv" ] && PATH=$d:$PATH
 done
 PATH=$here:$PATH
-for tool in wsrecv frameparse sessionwriter sessionrecover ctl fpsest mux thumb finalize.sh; do
+for tool in wsrecv frameparse sessionwriter sessionrecover ctl fpsest mux thumb finalize.sh setpriv flock; do
 	if ! command -v "$tool" >/dev/null; then
 		log "$tool not found next to $0 or on PATH"
 		exit 127
@@ -55,6 +59,16 @@ done
 
 mkdir -p "$dir" || exit 1
 dir=$(cd "$dir" && pwd) || exit 1
+# One recorder per folder. The lock is on an open file that every child
+# inherits, so the folder stays locked while any process of a recorder
+# lives, even one that outlived its script; those end within a second or
+# two of the script's death, hence the short wait.
+lock=$dir/.camrec.lock
+exec {lock_fd}>>"$lock" || exit 1
+if ! flock -w 3 "$lock_fd"; then
+	log "$dir: in use by another recorder (it holds $lock)"
+	exit 3
+fi
 if [ -z "$rundir" ]; then
 	rundir=$(mktemp -d "${TMPDIR:-/tmp}/camrec.XXXXXX") || exit 1
 	own_rundir=1
@@ -67,22 +81,41 @@ export CAMREC_CTL=$rundir/ctl.fifo CAMREC_STATUS=$rundir/status.json
 rm -f "$rundir/records" "$rundir/frames" "$rundir/ended"
 mkfifo -m 600 "$rundir/records" "$rundir/frames" "$rundir/ended" || exit 1
 
+# Whether this script still runs, asked from a subshell: a subshell whose
+# parent died has been handed to another process.
+script_alive() {
+	local stat
+	read -r stat <"/proc/$BASHPID/stat" || return 1
+	stat=${stat##*) }
+	stat=${stat#* }
+	[ "${stat%% *}" = "$$" ]
+}
+
 # Finalize each folder named on stdin ("closed DIR", "failed DIR",
-# "recovered DIR"), at most $jobs at a time. Lines are read on while jobs
+# "unfinished DIR"), at most $jobs at a time. Lines are read on while jobs
 # run, so a burst of ended sessions never backs up into sessionwriter. A
 # folder name is data: it is only ever passed as one quoted argument, and
-# only if it lies in $dir.
+# only if it lies in $dir. Should the script die, the jobs are stopped
+# (mux and thumb remove their temporaries) and a restart does them again.
 finalize_loop() {
-	local path eof=0 rc
+	local path eof=0 rc p
 	local -a queue=()
-	while [ "$eof" -eq 0 ] || [ "${#queue[@]}" -gt 0 ]; do
+	# A ^C is for the script, which lets this loop finish its jobs.
+	trap '' INT
+	while [ "$eof" -eq 0 ] || [ "${#queue[@]}" -gt 0 ] || [ -n "$(jobs -pr)" ]; do
+		if ! script_alive; then
+			for p in $(jobs -pr); do
+				kill -TERM -- "-$p" 2>/dev/null
+			done
+			exit 1
+		fi
 		while [ "${#queue[@]}" -gt 0 ] && [ "$(jobs -pr | wc -l)" -lt "$jobs" ]; do
 			# Its own session: a ^C must not stop ffmpeg half-way.
-			setsid finalize.sh "${queue[0]}" >&2 &
+			setsid setpriv --pdeathsig TERM finalize.sh "${queue[0]}" >&2 &
 			queue=("${queue[@]:1}")
 		done
 		if [ "$eof" -eq 1 ]; then
-			wait -n
+			sleep 0.2
 			continue
 		fi
 		read -r -t 0.5 _ path
@@ -117,17 +150,46 @@ trap on_exit EXIT
 # starts (sessionrecover must never touch a live session), and finalized
 # with the new ones.
 find "$dir" -mindepth 2 -maxdepth 2 -name session.json -printf '%h\0' |
-	xargs -0 -r sessionrecover >"$rundir/recovered"
+	xargs -0 -r sessionrecover >&2
+
+# Sessions that ended but were never finalized, because a recorder died
+# first or its mux or thumb was killed: every folder with a session.json
+# not "recording" and no stream.mp4, or with temporaries of a mux or thumb
+# that no longer runs (removed here). Folders without session.json are
+# old recordings, left to finalize.sh by hand.
+unfinished() {
+	local d t pid stale
+	for d in "$dir"/*/; do
+		d=${d%/}
+		[ -f "$d/session.json" ] || continue
+		[ -f "$d/stream.h264" ] || continue
+		stale=0
+		for t in "$d"/.*.tmp-*; do
+			[ -e "$t" ] || continue
+			pid=${t##*.tmp-}
+			case $pid in '' | *[!0-9]*) continue ;; esac
+			kill -0 "$pid" 2>/dev/null && continue
+			rm -rf -- "$t"
+			stale=1
+		done
+		[ "$stale" -eq 1 ] || [ ! -e "$d/stream.mp4" ] || continue
+		grep -q '"state": *"recording"' "$d/session.json" && continue
+		printf 'unfinished %s\n' "$d"
+	done
+}
+unfinished >"$rundir/unfinished"
 
 # Every child runs in its own session so a ^C at the terminal reaches only
-# this script, which then shuts the pipeline down in order.
-setsid wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" "$@" >"$rundir/records" &
+# this script, which then shuts the pipeline down in order. Each dies with
+# this script: wsrecv, frameparse and sessionwriter get SIGTERM, and end as
+# they would at the end of their input.
+setsid setpriv --pdeathsig TERM wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" "$@" >"$rundir/records" &
 wsrecv_pid=$!
-setsid frameparse <"$rundir/records" >"$rundir/frames" &
+setsid setpriv --pdeathsig TERM frameparse <"$rundir/records" >"$rundir/frames" &
 frameparse_pid=$!
-setsid sessionwriter -d "$dir" --status "$CAMREC_STATUS" <"$rundir/frames" >"$rundir/ended" &
+setsid setpriv --pdeathsig TERM sessionwriter -d "$dir" --status "$CAMREC_STATUS" <"$rundir/frames" >"$rundir/ended" &
 sessionwriter_pid=$!
-cat "$rundir/recovered" "$rundir/ended" | finalize_loop &
+setpriv --pdeathsig KILL cat "$rundir/unfinished" "$rundir/ended" | finalize_loop &
 finalize_pid=$!
 running=" $wsrecv_pid $frameparse_pid $sessionwriter_pid $finalize_pid "
 printf '%s\n' "$wsrecv_pid" >"$rundir/wsrecv.pid"
@@ -136,7 +198,7 @@ log "recording to $dir, listening on $host:$port (control: $CAMREC_CTL)"
 
 # Operator commands: ctl reads what this script was given on stdin.
 exec 3<&0
-ctl <&3 &
+setpriv --pdeathsig TERM ctl <&3 &
 ctl_pid=$!
 exec 3<&-
 
@@ -152,9 +214,22 @@ while [ -n "${running// /}" ]; do
 	fi
 	pid=
 	# shellcheck disable=SC2086
-	wait -n -p pid $running
+	wait -n -p pid $running 2>/dev/null
 	rc=$?
-	[ -n "${pid:-}" ] || continue	# a signal interrupted the wait
+	if [ -z "${pid:-}" ]; then
+		# A signal interrupted the wait, or a child ended while a
+		# foreground command ran and bash no longer knows it as a job
+		# ("no such job"): drop the ones gone, lest this loop spin.
+		for p in $running; do
+			kill -0 "$p" 2>/dev/null && continue
+			running=${running/ $p / }
+			[ "$stopping" -eq 0 ] || continue
+			log "a program of the pipeline (pid $p) ended; stopping the recorder"
+			status=1
+			stopping=1
+		done
+		continue
+	fi
 	running=${running/ $pid / }
 	[ "$stopping" -eq 0 ] || continue
 	if [ "$rc" -ne 0 ]; then
@@ -176,7 +251,7 @@ if [ -n "$ctl_pid" ]; then
 	wait "$ctl_pid" 2>/dev/null
 fi
 running='' ctl_pid=''
-rm -f "$rundir/records" "$rundir/frames" "$rundir/ended" "$rundir/recovered" "$rundir/pids" "$rundir/wsrecv.pid"
+rm -f "$rundir/records" "$rundir/frames" "$rundir/ended" "$rundir/unfinished" "$rundir/pids" "$rundir/wsrecv.pid"
 [ "$own_rundir" -eq 1 ] && rm -rf "$rundir"
 log "stopped"
 exit "$status"

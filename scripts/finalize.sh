@@ -30,20 +30,26 @@ if [ ! -f "$dir/stream.h264" ]; then
 	exit 3
 fi
 
+# mux and thumb die with this script, however it dies, and remove their
+# temporaries when they do.
+with_me() {
+	setpriv --pdeathsig TERM "$@"
+}
+
 status=0
 fps=$(fpsest -- "$dir" 2>/dev/null) || fps=
 if [ -f "$dir/index.tsv" ]; then
-	mux -t "$dir" -- "$dir/stream.h264" "$dir/stream.mp4" || status=$?
+	with_me mux -t "$dir" -- "$dir/stream.h264" "$dir/stream.mp4" || status=$?
 else
-	mux -r "${fps:-10}" -- "$dir/stream.h264" "$dir/stream.mp4" || status=$?
+	with_me mux -r "${fps:-10}" -- "$dir/stream.h264" "$dir/stream.mp4" || status=$?
 fi
 if [ "$status" -eq 0 ]; then
 	mp4=ok
-	thumb -- "$dir/stream.mp4" "$dir/thumbnail.jpg" || status=$?
+	with_me thumb -- "$dir/stream.mp4" "$dir/thumbnail.jpg" || status=$?
 else
 	mp4="failed($status)"
 	# A thumbnail is still worth having when the MP4 could not be made.
-	thumb -- "$dir/stream.h264" "$dir/thumbnail.jpg" >/dev/null 2>&1 || :
+	with_me thumb -- "$dir/stream.h264" "$dir/thumbnail.jpg" >/dev/null 2>&1 || :
 fi
 [ -f "$dir/thumbnail.jpg" ] && jpg=ok || jpg=missing
 

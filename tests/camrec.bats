@@ -2,6 +2,7 @@
 # The whole recorder through camrec.sh: real cameras (camsim, and an
 # independent python3-websockets phone), real ffmpeg, real files.
 load helper
+load sw_helper
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
@@ -185,7 +186,9 @@ state() {
 	c start 16:9 4 30 >/dev/null
 	sleep 2
 	read -r w f s l <run/pids
-	kill -9 "$camrec_pid" "$w" "$f" "$s" "$l"
+	# The pipeline first: it would end its sessions if the script died first.
+	kill -9 "$w" "$f" "$s" "$l"
+	kill -9 "$camrec_pid"
 	wait "$camrec_pid" 2>/dev/null || :
 	camrec_pid=
 	dir=$(echo rec/*/)
@@ -193,7 +196,7 @@ state() {
 	[ "$(state "$dir")" = recording ]
 	[ ! -e "$dir/stream.mp4" ]
 	rm -rf run
-	port=$(free_port)
+	# The same port: nothing of the killed recorder holds it.
 	start_camrec
 	wait_for "grep -q 'mp4=ok' camrec.log" 20
 	stop_camrec
@@ -203,6 +206,83 @@ state() {
 	[ "$(mp4_frames "$dir")" -eq "$n" ]
 	last=$(tail -n 1 "$dir/index.tsv" | awk -F '\t' '{ print $4 + $5 }')
 	[ "$(stat -c %s "$dir/stream.h264")" -eq "$last" ]
+}
+
+@test "camrec.sh: kill -9 of the script alone takes every child with it; a restart records on the same port and folder" {
+	start_camrec
+	camsim_bg
+	wait_for "ctl -c run/ctl.fifo -s run/status.json list | grep -q android" 10
+	c start 16:9 4 30 >/dev/null
+	sleep 1.5
+	mapfile -t kids < <(descendants "$camrec_pid")
+	# At least wsrecv, frameparse, sessionwriter, cat and the finalize loop.
+	[ "${#kids[@]}" -ge 5 ]
+	kill -9 "$camrec_pid"
+	wait "$camrec_pid" 2>/dev/null || :
+	camrec_pid=
+	gone "${kids[@]}"
+	rm -rf run
+	start_camrec
+	# The session the dead recorder left is finalized by the new one.
+	wait_for "grep -q 'mp4=ok' camrec.log" 20
+	stop_camrec
+	dir=$(echo rec/*/)
+	dir=${dir%/}
+	[ "$(state "$dir")" != recording ]
+	[ "$(mp4_frames "$dir")" -eq "$(index_pictures "$dir")" ]
+	no_temporaries "$dir"
+}
+
+@test "camrec.sh: a second recorder on the same folder is refused with status 3" {
+	start_camrec
+	run -3 --separate-stderr timeout 10 camrec.sh -p "$(free_port)" -d rec -R run2 </dev/null
+	[ "$stderr" = "camrec: $PWD/rec: in use by another recorder (it holds $PWD/rec/.camrec.lock)" ]
+	[ ! -e run2/ctl.fifo ]
+	# The first one runs on, and once it is gone the folder is free.
+	c list >/dev/null
+	stop_camrec
+	start_camrec
+	stop_camrec
+}
+
+@test "camrec.sh: sessions that ended but were never finalized are finalized at start" {
+	mkrec -o in.rec <<-EOF
+	open 7 port=50007
+	started 7
+	clip 7 clip.h264
+	close 7
+	open 8 port=50008
+	started 8
+	clip 8 clip.h264
+	close 8
+	open 9 port=50009
+	started 9
+	clip 9 clip.h264
+	close 9
+	EOF
+	frameparse in.rec | sessionwriter -d rec -s 0 >/dev/null
+	a=$(echo rec/*_50007_*) b=$(echo rec/*_50008_*) done=$(echo rec/*_50009_*)
+	# b: a mux and a thumb that were killed; done: finalized, and a
+	# temporary of a process that still runs (this one).
+	sleep 0 &
+	dead=$!
+	wait "$dead"
+	: >"$b/.stream.mp4.tmp-$dead"
+	mkdir "$b/.thumbnail.jpg.tmp-$dead"
+	finalize.sh -q "$done"
+	inode=$(stat -c %i "$done/stream.mp4")
+	: >"$done/.stream.mp4.tmp-$$"
+	start_camrec
+	wait_for "[ \$(grep -c 'mp4=ok' camrec.log) -eq 2 ]" 20
+	stop_camrec
+	[ "$(grep -c 'mp4=' camrec.log)" -eq 2 ]
+	for d in "$a" "$b"; do
+		[ "$(mp4_frames "$d")" -eq "$(index_pictures "$d")" ]
+		[ -s "$d/thumbnail.jpg" ]
+	done
+	no_temporaries "$b"
+	[ "$(stat -c %i "$done/stream.mp4")" = "$inode" ]
+	[ -e "$done/.stream.mp4.tmp-$$" ]
 }
 
 @test "camrec.sh: a crashed child stops the recorder with a message naming it" {

@@ -40,6 +40,21 @@ gone() {
 	done
 }
 
+# descendants PID: every process below PID, one pid a line.
+descendants() {
+	ps -e -o pid=,ppid= | awk -v root="$1" '
+		{ parent[$1] = $2 }
+		END {
+			below[root] = 1
+			do {
+				more = 0
+				for (p in parent)
+					if (!(p in below) && (parent[p] in below)) { below[p] = 1; more = 1 }
+			} while (more)
+			for (p in below) if (p != root) print p
+		}'
+}
+
 # no_temporaries [DIR]: no .NAME.tmp-PID left behind in DIR (default .).
 no_temporaries() {
 	local left
