@@ -1,7 +1,8 @@
 #!/bin/sh
 # finalize.sh: turn one session folder into stream.mp4 and thumbnail.jpg.
-# Works on camrec folders (index.tsv: per-frame timestamps) and on old
-# folders that hold only stream.h264 (a constant rate from fpsest).
+# Works on camrec folders (index.tsv: per-frame timestamps), on old
+# folders that hold only stream.h264 (a constant rate from fpsest), and on
+# folders of MP4 segments from phones on the current app (segments.tsv).
 set -u
 # The number in the top-level VERSION file; make install writes it here.
 camrec_version=
@@ -25,8 +26,12 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 1 ] || usage
 dir=${1%/}
-if [ ! -f "$dir/stream.h264" ]; then
-	echo "finalize.sh: $dir: no stream.h264" >&2
+if [ -f "$dir/stream.h264" ]; then
+	kind=frames
+elif [ -f "$dir/segments.tsv" ]; then
+	kind=segments
+else
+	echo "finalize.sh: $dir: neither stream.h264 nor segments.tsv" >&2
 	exit 3
 fi
 
@@ -38,7 +43,9 @@ with_me() {
 
 status=0
 fps=$(fpsest -- "$dir" 2>/dev/null) || fps=
-if [ -f "$dir/index.tsv" ]; then
+if [ "$kind" = segments ]; then
+	with_me mux -g "$dir" -- "$dir/stream.mp4" || status=$?
+elif [ -f "$dir/index.tsv" ]; then
 	with_me mux -t "$dir" -- "$dir/stream.h264" "$dir/stream.mp4" || status=$?
 else
 	with_me mux -r "${fps:-10}" -- "$dir/stream.h264" "$dir/stream.mp4" || status=$?
@@ -49,12 +56,19 @@ if [ "$status" -eq 0 ]; then
 else
 	mp4="failed($status)"
 	# A thumbnail is still worth having when the MP4 could not be made.
-	with_me thumb -- "$dir/stream.h264" "$dir/thumbnail.jpg" >/dev/null 2>&1 || :
+	src=$dir/stream.h264
+	if [ "$kind" = segments ]; then
+		src=$dir/$(awk -F '\t' '!/^#/ { print $2; exit }' "$dir/segments.tsv")
+	fi
+	with_me thumb -- "$src" "$dir/thumbnail.jpg" >/dev/null 2>&1 || :
 fi
 [ -f "$dir/thumbnail.jpg" ] && jpg=ok || jpg=missing
 
 # Pictures and span from the index when there is one.
-if [ -f "$dir/index.tsv" ]; then
+if [ "$kind" = segments ]; then
+	summary=$(awk -F '\t' '!/^#/ { n++ } END { printf "segments=%d", n }' \
+		"$dir/segments.tsv")
+elif [ -f "$dir/index.tsv" ]; then
 	summary=$(awk -F '\t' '
 		/^#/ { next }
 		$6 == "key" || $6 == "delta" { if (!n++) first = $2; last = $2 }

@@ -194,3 +194,17 @@ segdir() {
 	[ "$status" -eq 3 ]
 	[ "$stderr" = "fpsest: s/segments.tsv: line 4: too few fields" ]
 }
+
+@test "finalize.sh: a folder of segments gets stream.mp4 and thumbnail.jpg" {
+	segdir s c_00.mp4 c_01.mp4
+	run finalize.sh s
+	[ "$status" -eq 0 ]
+	[ "$output" = "s segments=2 fps=30 mp4=ok thumbnail=ok" ]
+	[ "$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames \
+		-of csv=p=0 s/stream.mp4)" -eq 120 ]
+	[ "$(ffprobe -v error -show_entries stream=width,height -of csv=p=0 s/thumbnail.jpg)" = 320,240 ]
+	mkdir empty
+	run --separate-stderr finalize.sh empty
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "finalize.sh: empty: neither stream.h264 nor segments.tsv" ]
+}
