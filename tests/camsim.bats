@@ -329,7 +329,8 @@ assert closes()[0]["code"] == 1000
 	run -0 camsim -u "ws://127.0.0.1:$PORT/" --clip "$CLIP" --autostart --duration 1 --stats
 	[ "$SECONDS" -le 3 ]
 	[[ $output =~ ^frames=([0-9]+) ]]
-	[ "${BASH_REMATCH[1]}" -ge 20 ] && [ "${BASH_REMATCH[1]}" -le 40 ]
+	[ "${BASH_REMATCH[1]}" -ge 20 ]
+	[ "${BASH_REMATCH[1]}" -le 40 ]
 }
 
 @test "refused connection exits 1; --retry waits for the server" {

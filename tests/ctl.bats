@@ -379,7 +379,8 @@ text /esp start" ]
 	wait "$pid"
 	t1=$(date +%s%N)
 	ms=$(((t1 - t0) / 1000000))
-	[ "$ms" -ge 1000 ] && [ "$ms" -lt 3000 ]
+	[ "$ms" -ge 1000 ]
+	[ "$ms" -lt 3000 ]
 	diff -u - <(drain) <<EOF
 text /android-cam $STOP
 text /esp stop
@@ -422,7 +423,8 @@ text /esp stop" ]
 	} | ctl -c "$FIFO" >"$T/out"
 	t1=$(date +%s%N)
 	ms=$(((t1 - t0) / 1000000))
-	[ "$ms" -ge 1000 ] && [ "$ms" -lt 3000 ]
+	[ "$ms" -ge 1000 ]
+	[ "$ms" -lt 3000 ]
 	diff -u - <(drain) <<EOF
 text /esp start
 text /esp status
