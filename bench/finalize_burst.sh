@@ -53,6 +53,8 @@ import json, os, sys
 root, t_stop, t_done, n, ok = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 before, during = [], []
 for name in os.listdir(root):
+    if name.startswith("."):
+        continue    # the recorder's lock file
     d = os.path.join(root, name)
     if not json.load(open(os.path.join(d, "session.json"))).get("device_model", "").startswith("B"):
         continue

@@ -126,7 +126,12 @@ fi
 echo "== camrec: the same generator into wsrecv | frameparse | sessionwriter"
 p=$(port)
 mkfifo "$work/a" "$work/b"
-"$bin/wsrecv" -H 127.0.0.1 -p "$p" >"$work/a" &
+# Every phone comes from 127.0.0.1: lift wsrecv's per-address cap.
+wsopts=()
+if "$bin/wsrecv" --help 2>&1 | grep -q -e --max-per-address; then
+	wsopts=(--max-per-address "$n")
+fi
+"$bin/wsrecv" "${wsopts[@]}" -H 127.0.0.1 -p "$p" >"$work/a" &
 w=$!
 "$bin/frameparse" <"$work/a" >"$work/b" &
 f=$!

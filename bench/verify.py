@@ -41,6 +41,8 @@ def main():
     sessions = frames = packets = total = 0
     growth = maxlag = 0.0
     for name in sorted(os.listdir(sys.argv[2])):
+        if name.startswith("."):
+            continue    # the recorder's lock file
         d = os.path.join(sys.argv[2], name)
         data = open(os.path.join(d, "stream.h264"), "rb").read()
         rows = [l.split("\t") for l in open(os.path.join(d, "index.tsv")) if not l.startswith("#")]
