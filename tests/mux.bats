@@ -163,7 +163,8 @@ no_output() {
 
 @test "mux: usage errors exit 2" {
 	run -2 --separate-stderr mux s/stream.h264
-	[ "$stderr" = "usage: mux [-r fps | -t index] in.h264 out.mp4" ]
+	[ "${stderr_lines[0]}" = "usage: mux [-r fps | -t index] in.h264 out.mp4" ]
+	[ "${stderr_lines[1]}" = "       mux -g segments out.mp4" ]
 	run -2 --separate-stderr mux -r 30 -t s s/stream.h264 s/x.mp4
 	[ "$stderr" = "mux: cannot use -r and -t together" ]
 	run -2 --separate-stderr mux -r fast s/stream.h264 s/x.mp4
@@ -172,7 +173,8 @@ no_output() {
 	run -2 --separate-stderr mux s/stream.h264 s/x.mp4
 	[ "$stderr" = "mux: s/stream.h264: no index.tsv beside it; give -r FPS or -t INDEX" ]
 	run -0 mux --help
-	[ "$output" = "usage: mux [-r fps | -t index] in.h264 out.mp4" ]
+	[ "${lines[0]}" = "usage: mux [-r fps | -t index] in.h264 out.mp4" ]
+	[ "${lines[1]}" = "       mux -g segments out.mp4" ]
 	no_output s/x.mp4
 }
 
