@@ -108,6 +108,50 @@ dump() {
 	[ "$(recdump out.rec | grep -c ' close ')" -eq 3 ]
 }
 
+@test "an ESP32 board's handshake (subprotocol arduino) is accepted, its images recorded" {
+	start_wsrecv
+	run -0 --separate-stderr $PY "$REPO/tests/espboard.py" "$PORT" /esp 6
+	[ "${lines[0]}" = "HTTP/1.1 101 Switching Protocols" ]
+	[ "${lines[1]}" = "protocol arduino" ]
+	[ "${lines[3]}" = "closed 1000" ]
+	sent=$(echo "$stderr" | awk '/^sent/ {print $3}')
+	# The same subprotocol from another client, on another path.
+	run -0 timeout 20 $PY -c '
+import asyncio, sys, websockets
+async def main():
+    async with websockets.connect(sys.argv[1], subprotocols=["arduino"]) as ws:
+        print(ws.subprotocol)
+        await ws.send(b"\xff\xd8jpeg\xff\xd9")
+asyncio.run(main())' "$URL/cam"
+	[ "$output" = arduino ]
+	stop_wsrecv
+	[ ! -s err ]
+	run -0 dump
+	[[ ${lines[0]} == "conn=1 open "*'path="/esp"'* ]]
+	[ "$(recdump out.rec | grep -c 'conn=1 binary ')" -eq 6 ]
+	[[ $output == *'conn=1 text "ACK: '* ]]
+	[[ $output == *'conn=1 close code=1000 clean=1 by_server=0 reason=""'* ]]
+	[[ $output == *'conn=2 open '*'path="/cam"'* ]]
+	[[ $output == *'conn=2 binary len=8'* ]]
+	[ "$($PY "$REPO/tests/recbody.py" --type binary --conn 1 out.rec | sha256sum | cut -d' ' -f1)" = "$sent" ]
+	[ "$($PY "$REPO/tests/recbody.py" --type text --conn 1 out.rec)" = "ACK: 开始采集 (分辨率: HD, 质量: 12)" ]
+}
+
+@test "a handshake naming only unknown subprotocols is refused, once on stderr" {
+	start_wsrecv
+	run -1 $PY "$REPO/tests/espboard.py" "$PORT" /esp 1 mqtt
+	[ "$output" = "no response" ]
+	run -1 $PY "$REPO/tests/espboard.py" "$PORT" /esp 1 camrec-ctl
+	run -1 $PY "$REPO/tests/espboard.py" "$PORT" /esp 1 "mqtt, camrec-stdout"
+	# A list with arduino in it is served.
+	run -0 $PY "$REPO/tests/espboard.py" "$PORT" /esp 1 "mqtt, arduino"
+	[ "${lines[1]}" = "protocol arduino" ]
+	stop_wsrecv
+	[ "$(cat err)" = 'wsrecv: refusing handshakes for unknown subprotocols, such as "mqtt"' ]
+	run -0 dump
+	[ "$(recdump out.rec | grep -c ' open ')" -eq 1 ]
+}
+
 @test "big and fragmented messages are reassembled byte for byte" {
 	start_wsrecv
 	head -c 3000 /dev/urandom | base64 -w0 > text.txt

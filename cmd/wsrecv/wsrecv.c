@@ -350,6 +350,49 @@ on_close(struct server *s, struct conn *c)
 	backpressure(s);
 }
 
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len);
+
+/* A client may name subprotocols in its handshake; lws takes the first one
+ * it has in its protocols table and refuses the handshake, without an HTTP
+ * answer, when there is none. ESP32 boards always ask for "arduino", which
+ * is in the table beside "camrec" and is served alike. Any other list is
+ * refused here as lws would, but with a word on stderr, so that an operator
+ * can tell why a device cannot connect (lws 4.1 cannot accept a handshake
+ * without selecting one of the client's subprotocols). The connection is
+ * dropped without an answer: an HTTP error written from this callback
+ * would not reach the client before lws closes the socket. */
+static int
+subprotocol_ok(struct server *s, struct lws *wsi)
+{
+	char list[256], shown[65], *name, *save, *end;
+	const struct lws_protocols *p;
+	size_t i;
+
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) <= 0)
+		return 1;
+	if (lws_hdr_copy(wsi, list, sizeof list, WSI_TOKEN_PROTOCOL) < 0)
+		list[0] = '\0';
+	for (i = 0; list[i] != '\0' && i < sizeof shown - 1; i++)
+		shown[i] = list[i] >= 0x20 && list[i] < 0x7f ? list[i] : '?';
+	shown[i] = '\0';
+	for (name = strtok_r(list, ",", &save); name != NULL;
+	    name = strtok_r(NULL, ",", &save)) {
+		name += strspn(name, " \t");
+		end = name + strlen(name);
+		while (end > name && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if ((p = lws_vhost_name_to_protocol(s->vh, name)) != NULL) {
+			if (p->callback == ws_callback)
+				return 1;
+			break;
+		}
+	}
+	note(&s->subproto_logged_us, "refusing handshakes for unknown "
+	    "subprotocols, such as \"%s\"", shown);
+	return 0;
+}
+
 /* The callback of the WebSocket protocol, after minimal-ws-server-echo. */
 static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -371,6 +414,10 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return admit(s, wsi, user);
 	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
 		if (on_accepted(s, wsi) < 0)
+			return -1;
+		break;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		if (!subprotocol_ok(s, wsi))
 			return -1;
 		break;
 	case LWS_CALLBACK_ESTABLISHED:
@@ -402,6 +449,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 static const struct lws_protocols protocols[] = {
 	{ WS_PROTOCOL, ws_callback, sizeof(struct conn), 16384, 0, NULL, 0 },
+	{ ESP_PROTOCOL, ws_callback, sizeof(struct conn), 16384, 0, NULL, 0 },
 	{ CTL_PROTOCOL, ctl_callback, 0, 0, 0, NULL, 0 },
 	{ OUT_PROTOCOL, out_callback, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }

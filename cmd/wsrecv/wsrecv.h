@@ -24,6 +24,7 @@
 #include "connmap.h"
 
 #define WS_PROTOCOL	"camrec"
+#define ESP_PROTOCOL	"arduino"	/* what arduinoWebSockets asks for */
 #define CTL_PROTOCOL	"camrec-ctl"
 #define OUT_PROTOCOL	"camrec-stdout"
 
@@ -109,6 +110,7 @@ struct server {
 	int accept_paused;		/* listen socket not polled: at the cap */
 	int64_t cap_logged_us;		/* last "at connection cap" */
 	int64_t addr_cap_logged_us;	/* last "at per-address cap" */
+	int64_t subproto_logged_us;	/* last "unknown subprotocol" */
 
 	uint64_t rx_budget;		/* --rx-budget */
 	size_t rx_used;			/* reassembly buffers of every connection */
