@@ -42,6 +42,14 @@ int64_t mono_us(void);
  * the limit in force, 0 when it cannot be read. */
 rlim_t fdlimit_raise(rlim_t cap);
 
+/* pipesize.c */
+/* A pipe between the tools holds PIPE_GROW bytes: at the kernel's default
+ * 64 KiB every frame costs the reader a wake-up. */
+#define PIPE_GROW (1 << 20)
+/* Make fd, when it is a pipe, hold size bytes: 1, 0 when fd is no pipe,
+ * or -1 with errno (EPERM above /proc/sys/fs/pipe-max-size). */
+int pipe_grow(int fd, int size);
+
 /* pathcat.c */
 /* "dir/name" into buf; 0, or -1 with errno ENAMETOOLONG. */
 int pathcat(char *buf, size_t cap, const char *dir, const char *name);

@@ -260,6 +260,10 @@ main(int argc, char *argv[])
 
 	if (rec_reader_open_path(&rd, argc == 1 ? argv[0] : NULL) < 0)
 		errx(rec_reader_why(&rd, why, sizeof why) ? 3 : 1, "%s: %s", name, why);
+	/* Both pipes of the pipeline pass through here; a failure only
+	 * costs speed. */
+	pipe_grow(rd.fd, PIPE_GROW);
+	pipe_grow(STDOUT_FILENO, PIPE_GROW);
 	if (rec_writer_open(&wr, 1) < 0)
 		err(1, NULL);
 	for (;;) {
