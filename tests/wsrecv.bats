@@ -166,6 +166,38 @@ asyncio.run(main())' "$URL/cam"
 	[ "$(recdump out.rec | grep -c ' binary ')" -eq 2 ]
 }
 
+@test "the default --max-message admits a current phone's largest segment with room to spare" {
+	start_wsrecv
+	# 20 MB of text: base64 of a 15 MB segment, 30 % over the app's cut.
+	run -0 timeout 60 $PY "$REPO/tests/wsrecv_phones.py" "$PORT" 1 20000000
+	[ "${lines[1]}" = "done 1 ${lines[1]##* }" ]
+	sent=${lines[1]##* }
+	stop_wsrecv
+	[ "$($PY "$REPO/tests/wsrecv_recsum.py" < out.rec)" = "$(printf 'text 20000000 %s\nclose 1000' "$sent")" ]
+}
+
+@test "20 phones sending a 15.5 MiB segment at once: all recorded, memory within the documented bound" {
+	mkfifo pipe
+	$PY "$REPO/tests/wsrecv_recsum.py" < pipe > sum & PIDS+=($!)
+	PORT=$(free_port)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4 wsrecv -p "$PORT" > pipe 2> err &
+	WPID=$!
+	PIDS+=($WPID)
+	wait_port "$PORT"
+	run -0 timeout 120 $PY "$REPO/tests/wsrecv_phones.py" "$PORT" 20 16252928
+	sent=${lines[1]##* }
+	[ "${lines[1]}" = "done 20 $sent" ]
+	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$WPID/status")
+	kill -TERM "$WPID"
+	wait_for "[ \$(grep -c close sum) -eq 20 ]"
+	# rx-budget + 2 max-message + 8 MiB + 272 KiB a connection, in kB,
+	# plus wsrecv's own 16 MB.
+	bound=$(( (67108864 + 2 * 25165824 + 8388608 + 20 * 278528) / 1024 + 16384 ))
+	echo "# wsrecv: VmHWM $hwm kB, bound $bound kB" >&3
+	[ "$hwm" -lt "$bound" ]
+	[ "$(grep -c "^text 16252928 $sent\$" sum)" -eq 20 ]
+}
+
 @test "a message over --max-message closes with 1009" {
 	start_wsrecv --max-message 1000
 	run -0 client "$URL/m" rand:1000 rand:1001 recvall

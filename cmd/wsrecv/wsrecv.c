@@ -25,7 +25,7 @@
 #include "wsrecv.h"
 
 #define DEFAULT_PORT	50001
-#define DEFAULT_MAX_MSG	(16u << 20)
+#define DEFAULT_MAX_MSG	(24u << 20)	/* a current phone's segment: ~15.5 MiB */
 #define DEFAULT_IDLE	30
 #define FD_CAP		(1u << 20)	/* lws sizes its tables by the fd limit */
 #define SHUTDOWN_SECS	3
