@@ -1,20 +1,15 @@
 #!/usr/bin/env bats
 # sessionrecover: session folders left "recording" by a crash.
 
-bats_require_minimum_version 1.5.0
 load helper
 load sw_helper
 
 setup_file() {
-	load helper
-	load sw_helper
-	cd "$BATS_FILE_TMPDIR"
-	android_clip clip.h264
+	clip_setup_file
 }
 
 setup() {
-	cd "$BATS_TEST_TMPDIR"
-	CLIP=$BATS_FILE_TMPDIR/clip.h264
+	clip_setup
 	NAME=127.0.0.1_50007_20251121_165222
 	PIDS=()
 }

@@ -2,20 +2,15 @@
 # sessionwriter: session folders from record streams made by mkrec.py and
 # parsed by the real frameparse, with clips made now by libx264.
 
-bats_require_minimum_version 1.5.0
 load helper
 load sw_helper
 
 setup_file() {
-	load helper
-	load sw_helper
-	cd "$BATS_FILE_TMPDIR"
-	android_clip clip.h264
+	clip_setup_file
 }
 
 setup() {
-	cd "$BATS_TEST_TMPDIR"
-	CLIP=$BATS_FILE_TMPDIR/clip.h264
+	clip_setup
 	NAME=127.0.0.1_50007_20251121_165222
 	PIDS=()
 }
@@ -394,7 +389,7 @@ record() {
 	PY
 	wait $pid
 	[ "$(cat out)" = "closed rec/$NAME" ]
-	! grep -q '"recording":true' st.json
+	run -1 grep -q '"recording":true' st.json
 }
 
 @test "an unreadable stream ends open sessions properly, then exit 3" {
@@ -515,7 +510,8 @@ record() {
 	[[ "$(jget $s/session.json error)" == "stream.h264: No space left on device" ]]
 	[ "$(tail -c 1 $s/index.tsv | od -An -c | tr -d ' ')" = '\n' ]
 	n=$(index_lines $s)
-	[ "$n" -ge 11 ] && [ "$n" -lt 41 ]
+	[ "$n" -ge 11 ]
+	[ "$n" -lt 41 ]
 	end=$(tail -1 $s/index.tsv | awk -F'\t' '{print $4 + $5}')
 	[ "$end" -eq "$(stat -c %s $s/stream.h264)" ]
 	[ "$(jget $s/session.json bytes)" -eq "$end" ]
@@ -579,7 +575,8 @@ record() {
 	ended=$(jget $s/session.json ended_by)
 	[ "$ended" = close ] || [ "$ended" = end_of_input ]
 	n=$(index_lines $s)
-	[ "$n" -ge 10 ] && [ "$n" -lt 61 ]
+	[ "$n" -ge 10 ]
+	[ "$n" -lt 61 ]
 	mkrec --cat "$CLIP" 0 "$n" | cmp - $s/stream.h264
 	[ "$(decoded_frames $s/stream.h264)" -eq $((n - 1)) ]
 }

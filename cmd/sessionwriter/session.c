@@ -25,31 +25,6 @@
 #define WALL_MIN_US 0
 #define WALL_MAX_US INT64_C(253402300799999999)
 
-const char *session_root = "recordings";
-int sync_enabled = 1;
-int write_failed;
-
-static struct session *dirty_first;
-
-json_t *
-json_text(const char *s, size_t len)
-{
-	json_t *j = json_stringn(s, len);
-	char *copy;
-	size_t i;
-
-	if (j != NULL || s == NULL)
-		return j;
-	/* Not UTF-8: keep the ASCII, mark the rest. */
-	if ((copy = malloc(len + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i++)
-		copy[i] = (unsigned char)s[i] < 0x80 && s[i] != '\0' ? s[i] : '?';
-	j = json_stringn(copy, len);
-	free(copy);
-	return j;
-}
-
 /* Local time, or UTC should the zone fail; never left unset. */
 static void
 local_tm(time_t sec, struct tm *tm)
@@ -125,11 +100,11 @@ wall_of(struct conn *c, uint64_t t_us)
 }
 
 static int
-sync_dir(const char *path)
+sync_dir(const struct sessions *ss, const char *path)
 {
 	int fd, rv;
 
-	if (!sync_enabled)
+	if (!ss->sync)
 		return 0;
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
@@ -141,7 +116,7 @@ sync_dir(const char *path)
 /* Write session.json through a temporary file and rename(2), so a reader
  * (or a crash) sees the old or the new version, never a mix. */
 static int
-store_json(const char *dir, const char *text)
+store_json(const struct sessions *ss, const char *dir, const char *text)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
 	int fd, saved;
@@ -154,7 +129,7 @@ store_json(const char *dir, const char *text)
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		return -1;
 	if (writeall(fd, text, strlen(text)) < 0 || writeall(fd, "\n", 1) < 0 ||
-	    (sync_enabled && fsync(fd) < 0)) {
+	    (ss->sync && fsync(fd) < 0)) {
 		saved = errno;
 		close(fd);
 		unlink(tmp);
@@ -238,7 +213,7 @@ write_json(struct conn *c, struct session *s, const char *state,
 
 	if (text == NULL)
 		return -1;
-	rv = store_json(s->dir, text);
+	rv = store_json(s->ss, s->dir, text);
 	saved = errno;
 	free(text);
 	errno = saved;
@@ -251,15 +226,14 @@ struct unwritten {
 	char *dir, *text;
 	struct unwritten *next;
 };
-static struct unwritten *unwritten_first;
 
 void
-session_retry_json(int last)
+session_retry_json(struct sessions *ss, int last)
 {
-	struct unwritten **p = &unwritten_first, *u;
+	struct unwritten **p = &ss->unwritten_first, *u;
 
 	while ((u = *p) != NULL) {
-		if (store_json(u->dir, u->text) < 0) {
+		if (store_json(ss, u->dir, u->text) < 0) {
 			if (last)
 				warn("%s/session.json", u->dir);
 			p = &u->next;
@@ -280,7 +254,7 @@ dirty_remove(struct session *s)
 	if (s->dirty_prev)
 		s->dirty_prev->dirty_next = s->dirty_next;
 	else
-		dirty_first = s->dirty_next;
+		s->ss->dirty_first = s->dirty_next;
 	if (s->dirty_next)
 		s->dirty_next->dirty_prev = s->dirty_prev;
 	s->dirty = 0;
@@ -371,16 +345,17 @@ retry_later(struct conn *c, uint64_t t_us, uint64_t lived_us)
 }
 
 int
-session_open(struct conn *c, uint64_t t_us, const char *started_by,
-    const char *capture_message)
+session_open(struct sessions *ss, struct conn *c, uint64_t t_us,
+    const char *started_by, const char *capture_message)
 {
 	char base[128], dir[PATH_MAX], path[PATH_MAX];
 	struct session *s;
 	int n;
 
-	session_retry_json(0);
+	session_retry_json(ss, 0);
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		err(1, NULL);
+	s->ss = ss;
 	s->stream_fd = s->index_fd = s->lock_fd = -1;
 	s->conn = c;
 	s->started_by = started_by;
@@ -396,11 +371,11 @@ session_open(struct conn *c, uint64_t t_us, const char *started_by,
 		int len;
 
 		if (n == 1)
-			len = snprintf(dir, sizeof dir, "%s/%s", session_root, base);
+			len = snprintf(dir, sizeof dir, "%s/%s", ss->root, base);
 		else
-			len = snprintf(dir, sizeof dir, "%s/%s_%d", session_root, base, n);
+			len = snprintf(dir, sizeof dir, "%s/%s_%d", ss->root, base, n);
 		if (len < 0 || (size_t)len >= sizeof dir - 32) {
-			warnx("%s: path too long", session_root);
+			warnx("%s: path too long", ss->root);
 			goto fail;
 		}
 		if (mkdir(dir, 0755) == 0)
@@ -441,7 +416,7 @@ session_open(struct conn *c, uint64_t t_us, const char *started_by,
 		warn("%s/session.json", dir);
 		goto fail;
 	}
-	if (sync_dir(dir) < 0 || sync_dir(session_root) < 0) {
+	if (sync_dir(ss, dir) < 0 || sync_dir(ss, ss->root) < 0) {
 		warn("%s: fsync", dir);
 		goto fail;
 	}
@@ -452,7 +427,7 @@ fail:
 	/* A folder with no frame is worth nothing: it goes. */
 	if (s->dir != NULL)
 		remove_folder(s);
-	write_failed = 1;
+	ss->write_failed = 1;
 	retry_later(c, t_us, 0);
 	session_free(s);
 	return -1;
@@ -488,7 +463,7 @@ session_fail(struct conn *c, uint64_t t_us, const char *what, int errnum)
 	snprintf(msg, sizeof msg, "%s: %s", what, strerror(errnum));
 	warnx("%s: %s", s->dir, msg);
 	c->s = NULL;
-	write_failed = 1;
+	s->ss->write_failed = 1;
 	retry_later(c, t_us, t_us - s->opened_t_us);
 	free(c->resume_message);
 	c->resume_message = s->capture_message;
@@ -503,13 +478,13 @@ session_fail(struct conn *c, uint64_t t_us, const char *what, int errnum)
 	if (cut(s, s->index_fd, INDEX_NAME, s->index_bytes) < 0)
 		warn("%s/%s: truncate", s->dir, INDEX_NAME);
 	text = render_json(c, s, "failed", wall_of(c, t_us), "write_error", msg);
-	if (text != NULL && store_json(s->dir, text) < 0) {
+	if (text != NULL && store_json(s->ss, s->dir, text) < 0) {
 		/* Kept, and written when there is room again. */
 		if ((u = malloc(sizeof *u)) == NULL || (u->dir = strdup(s->dir)) == NULL)
 			err(1, NULL);
 		u->text = text;
-		u->next = unwritten_first;
-		unwritten_first = u;
+		u->next = s->ss->unwritten_first;
+		s->ss->unwritten_first = u;
 		text = NULL;
 	}
 	free(text);
@@ -552,10 +527,10 @@ put_entry(struct session *s, const struct rec_frame *f, uint64_t t_us, const cha
 	if (!s->dirty) {
 		s->dirty = 1;
 		s->dirty_prev = NULL;
-		s->dirty_next = dirty_first;
-		if (dirty_first)
-			dirty_first->dirty_prev = s;
-		dirty_first = s;
+		s->dirty_next = s->ss->dirty_first;
+		if (s->ss->dirty_first)
+			s->ss->dirty_first->dirty_prev = s;
+		s->ss->dirty_first = s;
 	}
 	return 0;
 }
@@ -638,7 +613,7 @@ session_end(struct conn *c, uint64_t t_us, const char *ended_by)
 
 	if (s == NULL)
 		return;
-	if (sync_enabled && (fdatasync(s->stream_fd) < 0 || fdatasync(s->index_fd) < 0)) {
+	if (s->ss->sync && (fdatasync(s->stream_fd) < 0 || fdatasync(s->index_fd) < 0)) {
 		session_fail(c, t_us, "fdatasync", errno);
 		return;
 	}
@@ -650,7 +625,7 @@ session_end(struct conn *c, uint64_t t_us, const char *ended_by)
 		return;
 	}
 	if (write_json(c, s, "closed", wall_of(c, t_us), ended_by, NULL) < 0 ||
-	    sync_dir(s->dir) < 0) {
+	    sync_dir(s->ss, s->dir) < 0) {
 		session_fail(c, t_us, "session.json", errno);
 		return;
 	}
@@ -660,23 +635,23 @@ session_end(struct conn *c, uint64_t t_us, const char *ended_by)
 }
 
 int
-session_any_dirty(void)
+session_any_dirty(const struct sessions *ss)
 {
-	return dirty_first != NULL;
+	return ss->dirty_first != NULL;
 }
 
 void
-session_sync_all(void)
+session_sync_all(struct sessions *ss, uint64_t now_us)
 {
 	struct session *s;
 
-	if (!sync_enabled)
+	if (!ss->sync)
 		return;
 	/* Stream before index: the index must never be durable ahead of the
 	 * bytes it points at. */
-	while ((s = dirty_first) != NULL) {
+	while ((s = ss->dirty_first) != NULL) {
 		if (fdatasync(s->stream_fd) < 0 || fdatasync(s->index_fd) < 0) {
-			session_fail(s->conn, newest_t_us, "fdatasync", errno);
+			session_fail(s->conn, now_us, "fdatasync", errno);
 			continue;
 		}
 		dirty_remove(s);

@@ -31,12 +31,23 @@
 #define STATUS_WAIT_MS 100	/* idle time before a held-back status is written */
 #define TEXT_MAX      4096	/* bytes of a text message kept for status */
 
-struct conn *conn_first;
-uint64_t newest_t_us;
+/* All of sessionwriter's state; the lower layers get their parts passed. */
+struct writer {
+	struct sessions sessions;
+	struct status status;
+	struct conn *conn_first, *conn_last;	/* in order of OPEN */
+	struct connmap conns;
+	uint64_t newest_t_us;		/* the newest arrival time read */
+};
 
-static struct conn *conn_last;
-static struct connmap conns;
+static struct writer w = { .sessions = { .root = "recordings", .sync = 1 } };
 static volatile sig_atomic_t stop_signal;
+
+static void
+status_now(int force)
+{
+	status_update(&w.status, w.conn_first, w.newest_t_us, force);
+}
 
 static void
 usage(FILE *f, int status)
@@ -76,15 +87,15 @@ hold_clear(struct conn *c)
 static void
 conn_free(struct conn *c)
 {
-	connmap_del(&conns, c->id);
+	connmap_del(&w.conns, c->id);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		conn_first = c->next;
+		w.conn_first = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	else
-		conn_last = c->prev;
+		w.conn_last = c->prev;
 	free(c->addr);
 	free(c->path);
 	free(c->device_model);
@@ -104,7 +115,7 @@ on_open(const struct rec *r)
 	struct rec_open o;
 	struct conn *c;
 
-	if ((c = connmap_get(&conns, r->conn)) != NULL) {
+	if ((c = connmap_get(&w.conns, r->conn)) != NULL) {
 		/* A reused id means the old connection is gone. */
 		session_end(c, r->t_us, "close");
 		conn_free(c);
@@ -124,15 +135,15 @@ on_open(const struct rec *r)
 		c->path = copy_text("", 0);
 		c->kind = CAMPATH_DEV;	/* unreadable: never record it */
 	}
-	if (connmap_put(&conns, c->id, c) < 0)
+	if (connmap_put(&w.conns, c->id, c) < 0)
 		err(1, NULL);
-	c->prev = conn_last;
-	if (conn_last)
-		conn_last->next = c;
+	c->prev = w.conn_last;
+	if (w.conn_last)
+		w.conn_last->next = c;
 	else
-		conn_first = c;
-	conn_last = c;
-	status_update(1);
+		w.conn_first = c;
+	w.conn_last = c;
+	status_now(1);
 }
 
 /* Whether the connection may open another session at now_us: fewer than
@@ -169,7 +180,7 @@ start(struct conn *c, uint64_t t_us, uint64_t now_us, const char *started_by,
 	c->discard = 0;
 	c->bound_warned = 0;
 	c->opened_us[c->nopened++ % SESSION_BURST] = now_us;
-	if (session_open(c, t_us, started_by, message) == 0)
+	if (session_open(&w.sessions, c, t_us, started_by, message) == 0)
 		for (i = 0; i < c->nheld && c->s != NULL; i++) {
 			struct rec_frame f = c->held[i].f;
 
@@ -178,7 +189,7 @@ start(struct conn *c, uint64_t t_us, uint64_t now_us, const char *started_by,
 		}
 	pending_clear(c);
 	hold_clear(c);
-	status_update(1);
+	status_now(1);
 }
 
 /* A capture_started over the bound: the open session goes on; without one,
@@ -263,7 +274,7 @@ on_text(struct conn *c, const struct rec *r)
 		}
 		json_decref(j);
 	}
-	status_update(1);
+	status_now(1);
 }
 
 static void
@@ -390,19 +401,19 @@ dispatch(const struct rec *r)
 {
 	struct conn *c;
 
-	if (r->t_us > newest_t_us)
-		newest_t_us = r->t_us;
+	if (r->t_us > w.newest_t_us)
+		w.newest_t_us = r->t_us;
 	if (r->type == REC_OPEN) {
 		on_open(r);
 		return;
 	}
-	if ((c = connmap_get(&conns, r->conn)) == NULL)
+	if ((c = connmap_get(&w.conns, r->conn)) == NULL)
 		return;
 	switch (r->type) {
 	case REC_CLOSE:
 		session_end(c, r->t_us, "close");
 		conn_free(c);
-		status_update(1);
+		status_now(1);
 		return;
 	case REC_TEXT:
 		on_text(c, r);
@@ -418,7 +429,7 @@ dispatch(const struct rec *r)
 			c->s->bad_frames++;
 		break;
 	}
-	status_update(0);
+	status_now(0);
 }
 
 static uint64_t
@@ -439,10 +450,10 @@ wait_input(int fd, uint64_t sync_ms, uint64_t *next_sync)
 		if (stop_signal)
 			return -1;
 		timeout = -1;
-		if (sync_ms > 0 && session_any_dirty()) {
+		if (sync_ms > 0 && session_any_dirty(&w.sessions)) {
 			uint64_t now = now_ms();
 			if (now >= *next_sync) {
-				session_sync_all();
+				session_sync_all(&w.sessions, w.newest_t_us);
 				*next_sync = now + sync_ms;
 				continue;
 			}
@@ -450,13 +461,13 @@ wait_input(int fd, uint64_t sync_ms, uint64_t *next_sync)
 		}
 		/* A status change held back waits for input no longer than
 		 * it would have waited for the next change. */
-		if (status_pending() && (timeout < 0 || timeout > STATUS_WAIT_MS))
+		if (status_pending(&w.status) && (timeout < 0 || timeout > STATUS_WAIT_MS))
 			timeout = STATUS_WAIT_MS;
 		n = poll(&p, 1, timeout);
 		if (n > 0)
 			return 0;
 		if (n == 0)
-			status_flush();
+			status_flush(&w.status, w.conn_first, w.newest_t_us);
 		if (n < 0 && errno != EINTR)
 			return 0;	/* let read(2) report it */
 	}
@@ -481,7 +492,7 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "d:s:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
-			session_root = optarg;
+			w.sessions.root = optarg;
 			break;
 		case 's':
 			if (parse_u64(optarg, 0, 86400, &sync_s) < 0)
@@ -503,21 +514,21 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc > 1)
 		usage(stderr, 2);
-	if (*session_root == '\0')
+	if (*w.sessions.root == '\0')
 		errx(2, "-d: empty folder name");
-	sync_enabled = sync_s > 0;
+	w.sessions.sync = sync_s > 0;
 	sync_ms = sync_s * 1000;
 	if (argc == 1 && strcmp(argv[0], "-") != 0)
 		name = argv[0];
-	if (mkdir(session_root, 0755) < 0 && errno != EEXIST)
-		err(1, "%s", session_root);
-	if (status_file != NULL && status_open(status_file) < 0)
+	if (mkdir(w.sessions.root, 0755) < 0 && errno != EEXIST)
+		err(1, "%s", w.sessions.root);
+	if (status_file != NULL && status_open(&w.status, status_file) < 0)
 		err(1, NULL);
 	/* Two descriptors per recording camera: allow as many as we may. */
 	fdlimit_raise(RLIM_INFINITY);
 	/* An empty camera list at once: ctl can tell "nobody connected" from
 	 * "no recorder". */
-	status_update(1);
+	status_now(1);
 	/* The finalizing loop reading stdout may die; recording goes on. */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof sa);
@@ -538,20 +549,20 @@ main(int argc, char *argv[])
 		if ((got = rec_read(&rd, &r)) <= 0)
 			break;
 		dispatch(&r);
-		if (sync_ms > 0 && session_any_dirty() && now_ms() >= next_sync) {
-			session_sync_all();
+		if (sync_ms > 0 && session_any_dirty(&w.sessions) && now_ms() >= next_sync) {
+			session_sync_all(&w.sessions, w.newest_t_us);
 			next_sync = now_ms() + sync_ms;
 		}
 	}
 	/* End of input, a signal or an unreadable stream: end every session
 	 * properly either way, in the order the connections opened. */
-	for (struct conn *c = conn_first; c != NULL; c = c->next)
-		session_end(c, newest_t_us, "end_of_input");
-	session_retry_json(1);
-	status_update(1);
-	status_flush();
-	while (conn_first)
-		conn_free(conn_first);
+	for (struct conn *c = w.conn_first; c != NULL; c = c->next)
+		session_end(c, w.newest_t_us, "end_of_input");
+	session_retry_json(&w.sessions, 1);
+	status_now(1);
+	status_flush(&w.status, w.conn_first, w.newest_t_us);
+	while (w.conn_first)
+		conn_free(w.conn_first);
 	if (got < 0) {
 		if (rd.error)
 			errx(3, "%s: offset %llu: %s", name,
@@ -559,8 +570,8 @@ main(int argc, char *argv[])
 		err(1, "%s", name);
 	}
 	rec_reader_close(&rd);
-	connmap_free(&conns);
+	connmap_free(&w.conns);
 	if (stdout_close() < 0 && errno != EPIPE)
 		err(1, "stdout");
-	return write_failed ? 1 : 0;
+	return w.sessions.write_failed ? 1 : 0;
 }

@@ -1,6 +1,10 @@
-/* sessionwriter's state, shared by its three files: sessionwriter.c reads
- * the record stream and decides when sessions start and end, session.c
- * writes the session folders, status.c writes the --status file. */
+/* sessionwriter's files, in layers: calls go down only.
+ *   sessionwriter.c  main: reads the record stream, decides when sessions
+ *                    start and end; owns all state (struct writer)
+ *   session.c        the session folders; its state in struct sessions
+ *   status.c         the --status file; its state in struct status
+ *   jsontext.c       json_text, for both
+ * No file reads another's globals: what a lower file needs is passed in. */
 #ifndef SESSIONWRITER_H
 #define SESSIONWRITER_H
 
@@ -39,7 +43,26 @@ struct held {
 	size_t off;			/* payload offset in hold_data */
 };
 
+struct unwritten;
+
+/* What session.c keeps across sessions; sessionwriter.c owns it. */
+struct sessions {
+	const char *root;		/* -d DIR */
+	int sync;			/* -s 0 turns every fsync off */
+	int write_failed;		/* some session failed to write */
+	struct session *dirty_first;	/* written since the last sync */
+	struct unwritten *unwritten_first;	/* session.json kept out by a full disk */
+};
+
+/* What status.c keeps between writes of the status file. */
+struct status {
+	char *path, *tmp;		/* NULL: no --status */
+	uint64_t last_write_t_us;
+	int written, pending, warned;
+};
+
 struct session {
+	struct sessions *ss;
 	struct conn *conn;
 	char *dir;			/* DIR/<name>, as printed */
 	int stream_fd, index_fd;	/* stream_fd holds an exclusive flock(2) */
@@ -110,33 +133,31 @@ struct conn {
 	struct conn *prev, *next;	/* every connection, in order of OPEN */
 };
 
-extern struct conn *conn_first;
-extern uint64_t newest_t_us;
-
 /* session.c */
-extern const char *session_root;	/* -d DIR */
-extern int sync_enabled;		/* -s 0 turns every fsync off */
-extern int write_failed;		/* some session failed to write */
-int session_open(struct conn *c, uint64_t t_us, const char *started_by,
-    const char *capture_message);
+int session_open(struct sessions *ss, struct conn *c, uint64_t t_us,
+    const char *started_by, const char *capture_message);
 /* Write one payload and its index line; on a write error the session is
  * failed (and c->s is NULL afterwards, c->discard set until c->retry_at_us). */
 void session_frame(struct conn *c, const struct rec_frame *f, uint64_t t_us);
 void session_end(struct conn *c, uint64_t t_us, const char *ended_by);
 /* Write the session.json of failed sessions that found no room; last: say
  * which still cannot be written. */
-void session_retry_json(int last);
-void session_sync_all(void);
-int session_any_dirty(void);
-json_t *json_text(const char *s, size_t len);
+void session_retry_json(struct sessions *ss, int last);
+/* now_us: the newest arrival time, for a session that fails to sync. */
+void session_sync_all(struct sessions *ss, uint64_t now_us);
+int session_any_dirty(const struct sessions *ss);
 
-/* status.c */
-int status_open(const char *path);
+/* status.c; first is the list of connections, now_us the newest arrival time. */
+int status_open(struct status *st, const char *path);
 void status_rate(struct conn *c, uint64_t t_us, size_t bytes);
 /* Rewrite the status file now (force) or when a second of stream time passed. */
-void status_update(int force);
+void status_update(struct status *st, const struct conn *first, uint64_t now_us, int force);
 /* Whether a change waits to be written, and writing it now. */
-int status_pending(void);
-void status_flush(void);
+int status_pending(const struct status *st);
+void status_flush(struct status *st, const struct conn *first, uint64_t now_us);
+
+/* jsontext.c */
+/* A JSON string of s[0..len); bytes that are not UTF-8 (or NUL) become '?'. */
+json_t *json_text(const char *s, size_t len);
 
 #endif

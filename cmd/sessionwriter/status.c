@@ -17,20 +17,16 @@
 
 #define RATE_WINDOW 30		/* slots: 3 s */
 
-static char *status_path, *status_tmp;
-static uint64_t last_write_t_us;
-static int written, pending;
-
-static void status_write(void);
+static void status_write(struct status *st, const struct conn *first, uint64_t now_us);
 
 int
-status_open(const char *path)
+status_open(struct status *st, const char *path)
 {
 	size_t len = strlen(path) + sizeof ".tmp";
 
-	if ((status_path = strdup(path)) == NULL || (status_tmp = malloc(len)) == NULL)
+	if ((st->path = strdup(path)) == NULL || (st->tmp = malloc(len)) == NULL)
 		return -1;
-	snprintf(status_tmp, len, "%s.tmp", path);
+	snprintf(st->tmp, len, "%s.tmp", path);
 	return 0;
 }
 
@@ -54,9 +50,9 @@ status_rate(struct conn *c, uint64_t t_us, size_t bytes)
 }
 
 static void
-rates(const struct conn *c, double *fps, double *kbps)
+rates(const struct conn *c, uint64_t now_us, double *fps, double *kbps)
 {
-	uint64_t now = newest_t_us / RATE_SLOT_US + 1, frames = 0, bytes = 0, span;
+	uint64_t now = now_us / RATE_SLOT_US + 1, frames = 0, bytes = 0, span;
 	double secs;
 	size_t i;
 
@@ -68,7 +64,7 @@ rates(const struct conn *c, double *fps, double *kbps)
 		}
 	/* A camera that began less than 3 s ago is measured over what it sent,
 	 * but over at least a second, so one frame is not a rate. */
-	span = newest_t_us - c->rate_since_us;
+	span = now_us - c->rate_since_us;
 	if (span > RATE_WINDOW * RATE_SLOT_US)
 		span = RATE_WINDOW * RATE_SLOT_US;
 	if (span < 1000000)
@@ -94,12 +90,12 @@ kind_name(int kind)
 }
 
 static json_t *
-camera(const struct conn *c)
+camera(const struct conn *c, uint64_t now_us)
 {
 	json_t *o = json_object();
 	double fps, kbps;
 
-	rates(c, &fps, &kbps);
+	rates(c, now_us, &fps, &kbps);
 	json_object_set_new(o, "conn", json_integer((json_int_t)c->id));
 	json_object_set_new(o, "peer", json_text(c->addr, strlen(c->addr)));
 	json_object_set_new(o, "port", json_integer(c->port));
@@ -128,65 +124,64 @@ camera(const struct conn *c)
 #define FORCE_GAP_US 100000
 
 void
-status_update(int force)
+status_update(struct status *st, const struct conn *first, uint64_t now_us, int force)
 {
-	uint64_t gap = newest_t_us - last_write_t_us;
+	uint64_t gap = now_us - st->last_write_t_us;
 
-	if (status_path == NULL)
+	if (st->path == NULL)
 		return;
 	if (force)
-		pending = 1;
-	if (written && gap < 1000000 && !(pending && gap >= FORCE_GAP_US))
+		st->pending = 1;
+	if (st->written && gap < 1000000 && !(st->pending && gap >= FORCE_GAP_US))
 		return;
-	status_write();
+	status_write(st, first, now_us);
 }
 
 int
-status_pending(void)
+status_pending(const struct status *st)
 {
-	return pending;
+	return st->pending;
 }
 
 void
-status_flush(void)
+status_flush(struct status *st, const struct conn *first, uint64_t now_us)
 {
-	if (pending)
-		status_write();
+	if (st->pending)
+		status_write(st, first, now_us);
 }
 
 static void
-status_write(void)
+status_write(struct status *st, const struct conn *first, uint64_t now_us)
 {
-	static int warned;
 	const struct conn *c;
 	json_t *o, *cams;
 	char *text;
 	int fd, ok;
 
-	pending = 0;
-	written = 1;
-	last_write_t_us = newest_t_us;
+	st->pending = 0;
+	st->written = 1;
+	st->last_write_t_us = now_us;
 	o = json_object();
 	cams = json_array();
 	json_object_set_new(o, "format", json_string("camrec-status 1"));
-	json_object_set_new(o, "t_us", json_integer((json_int_t)newest_t_us));
-	for (c = conn_first; c != NULL; c = c->next)
-		json_array_append_new(cams, camera(c));
+	json_object_set_new(o, "t_us", json_integer((json_int_t)now_us));
+	for (c = first; c != NULL; c = c->next)
+		json_array_append_new(cams, camera(c, now_us));
 	json_object_set_new(o, "cameras", cams);
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (text == NULL)
 		return;
-	ok = (fd = open(status_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0;
+	ok = (fd = open(st->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0;
 	if (ok) {
 		ok = writeall(fd, text, strlen(text)) == 0 && writeall(fd, "\n", 1) == 0;
 		if (close(fd) < 0)
 			ok = 0;
-		if (ok && rename(status_tmp, status_path) < 0)
+		if (ok && rename(st->tmp, st->path) < 0)
 			ok = 0;
 	}
-	if (!ok && !warned)	/* the recording matters more: warn once */
-		warn("status file %s", status_path);
-	warned = !ok;
+	if (!ok && !st->warned)	/* the recording matters more: warn once */
+		warn("status file %s", st->path);
+	st->warned = !ok;
 	free(text);
 }
