@@ -219,6 +219,22 @@ asyncio.run(main())' "$URL/cam"
 	[[ ${lines[1]} == 'conn=1 text "compressible-compressible-compressible"' ]]
 }
 
+@test "a deflated frame from a client refused permessage-deflate is a protocol error, not a crash" {
+	start_wsrecv -i 2
+	# 2 MB of spaces deflated: the message that makes libwebsockets 4.1.6's
+	# permessage-deflate abort the process, were it negotiated.
+	run -0 timeout 20 $PY "$REPO/tests/wsrecv_bomb.py" "$PORT" 2000000
+	[ "${lines[0]}" = "-" ]
+	run -0 client "$URL/after" t:still-up close
+	stop_wsrecv
+	[ "$WSTATUS" -eq 0 ]
+	run -0 dump
+	[[ ${lines[0]} == "conn=1 open "*'path="/bomb"'* ]]
+	[[ ${lines[1]} == "conn=1 close code="* ]]
+	[[ $output != *"conn=1 text"* ]]
+	[[ $output == *'conn=2 text "still-up"'* ]]
+}
+
 # Wait until wsrecv has written n OPEN records.
 wait_opens() {
 	wait_for "[ \$(recdump out.rec 2>/dev/null | grep -c ' open ') -ge $1 ]"
