@@ -50,8 +50,46 @@ segindex_format(char *buf, size_t cap, const struct segindex_entry *e,
 	return n;
 }
 
+size_t
+segindex_safe_name(char *out, const char *id, size_t id_len)
+{
+	size_t i, n = id_len < SEGINDEX_NAME_MAX ? id_len : SEGINDEX_NAME_MAX;
+
+	for (i = 0; i < n; i++) {
+		char c = id[i];
+
+		out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' ? c : '_';
+	}
+	if (n == 0) {
+		strcpy(out, "segment");
+		return strlen(out);
+	}
+	out[n] = '\0';
+	return n;
+}
+
+size_t
+segindex_unescape(char *id)
+{
+	size_t i, n = 0;
+	unsigned v;
+
+	for (i = 0; id[i] != '\0'; i++) {
+		if (id[i] == '\\' && id[i + 1] == 'x' && id[i + 2] != '\0' &&
+		    id[i + 3] != '\0' && sscanf(id + i + 2, "%2x", &v) == 1) {
+			id[n++] = (char)v;
+			i += 3;
+		} else
+			id[n++] = id[i];
+	}
+	id[n] = '\0';
+	return n;
+}
+
+/* Fields of one line, split in place: file and id point into line. */
 static int
-parse_line(char *line, struct segindex_entry *e, const char **why)
+split_line(char *line, struct segindex_entry *e, const char **why)
 {
 	char *f[FIELDS], *p = line;
 	uint64_t v;
@@ -81,7 +119,28 @@ parse_line(char *line, struct segindex_entry *e, const char **why)
 	    parse_u64(f[3], 0, UINT64_MAX, &e->size) < 0 || strlen(f[4]) > 64)
 		return -1;
 	memcpy(e->sha256, f[4], strlen(f[4]) + 1);
-	if ((e->file = strdup(f[1])) == NULL || (e->id = strdup(f[5])) == NULL)
+	e->file = f[1];
+	e->id = f[5];
+	return 0;
+}
+
+int
+segindex_parse_line(char *line, struct segindex_entry *e, const char **why)
+{
+	return split_line(line, e, why);
+}
+
+static int
+parse_line(char *line, struct segindex_entry *e, const char **why)
+{
+	char *file, *id;
+
+	if (split_line(line, e, why) < 0)
+		return -1;
+	file = e->file;
+	id = e->id;
+	e->file = e->id = NULL;
+	if ((e->file = strdup(file)) == NULL || (e->id = strdup(id)) == NULL)
 		return -2;
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #define SEGINDEX_NAME   "segments.tsv"
 #define SEGINDEX_HEADER "#camrec-segments 1\tseq\tfile\tarrival_us\tsize\tsha256\tid\n"
+#define SEGINDEX_NAME_MAX 64		/* bytes of a name made from an id */
 
 struct segindex_entry {
 	uint32_t seq;
@@ -39,5 +40,16 @@ size_t segindex_format(char *buf, size_t cap, const struct segindex_entry *e,
 int segindex_load(const char *path, struct segindex *si, size_t *bad_line,
     const char **why);
 void segindex_free(struct segindex *si);
+/* A file name (no extension) made from a phone's segment id: [A-Za-z0-9_-]
+ * kept, every other byte '_', at most SEGINDEX_NAME_MAX bytes, "segment"
+ * when empty; so it always passes segindex_plain_name. out has room for
+ * SEGINDEX_NAME_MAX + 1 bytes. Returns its length. */
+size_t segindex_safe_name(char *out, const char *id, size_t id_len);
+/* Parse one line (its newline optional) in place into *e, whose file and id
+ * point into line afterwards. 0, or -1 with *why. */
+int segindex_parse_line(char *line, struct segindex_entry *e, const char **why);
+/* Undo the escaping of an id: \xHH back to the byte, in place. Returns
+ * the new length. */
+size_t segindex_unescape(char *id);
 
 #endif
