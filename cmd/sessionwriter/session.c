@@ -1,5 +1,6 @@
 /* The session folder: stream.h264, index.tsv and session.json (see
- * camrec-session(5)). Payload bytes go out with plain write() before their
+ * camrec-session(5)), or for a phone sending MP4 segments the segments
+ * (segment.c) and segments.tsv. Payload bytes go out with plain write() before their
  * index line, so whatever survives a crash, the index never points past the
  * stream. Nothing here reads a clock: names and times come from the record
  * stream, so a replay writes the same folders byte for byte. */
@@ -17,7 +18,10 @@
 
 #include "h264.h"
 #include "index.h"
+#include "segindex.h"
 #include "sessionwriter.h"
+#include "sha256.h"
+#include "utf8.h"
 #include "util.h"
 
 #define MAX_SUFFIX 100000
@@ -162,6 +166,8 @@ render_json(struct conn *c, struct session *s, const char *state,
 	}
 	json_object_set_new(o, "format", json_string("camrec-session 1"));
 	json_object_set_new(o, "state", json_string(state));
+	json_object_set_new(o, "kind", json_string(s->kind == SESSION_SEGMENTS ?
+	    "segments" : "frames"));
 	json_object_set_new(o, "connection", json_integer((json_int_t)c->id));
 	json_object_set_new(peer, "address", json_text(c->addr, strlen(c->addr)));
 	json_object_set_new(peer, "port", json_integer(c->port));
@@ -187,7 +193,8 @@ render_json(struct conn *c, struct session *s, const char *state,
 	}
 	json_object_set_new(o, "frames", json_integer((json_int_t)s->frames));
 	json_object_set_new(o, "config_packets", json_integer((json_int_t)s->config_packets));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)s->offset));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)(s->kind == SESSION_SEGMENTS ?
+	    s->segment_bytes : s->offset)));
 	json_object_set_new(o, "first_device_ms", s->have_ms ?
 	    json_integer((json_int_t)s->first_ms) : json_null());
 	json_object_set_new(o, "last_device_ms", s->have_ms ?
@@ -196,6 +203,14 @@ render_json(struct conn *c, struct session *s, const char *state,
 	json_object_set_new(o, "missing_frames", json_integer((json_int_t)s->missing_frames));
 	json_object_set_new(o, "bad_frames", json_integer((json_int_t)s->bad_frames));
 	json_object_set_new(o, "config_injected", json_boolean(s->config_injected));
+	if (s->kind == SESSION_SEGMENTS) {
+		json_object_set_new(o, "segments", json_integer((json_int_t)s->segments));
+		json_object_set_new(o, "bad_segments", json_integer((json_int_t)s->bad_segments));
+		json_object_set_new(o, "first_segment_id", s->first_id ?
+		    json_text(s->first_id, strlen(s->first_id)) : json_null());
+		json_object_set_new(o, "last_segment_id", s->last_id ?
+		    json_text(s->last_id, strlen(s->last_id)) : json_null());
+	}
 	json_object_set_new(o, "error", error ? json_string(error) : json_null());
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
@@ -271,6 +286,12 @@ session_free(struct session *s)
 		close(s->index_fd);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	if (s->tsv_fd >= 0)
+		close(s->tsv_fd);
+	if (s->dir_fd >= 0)
+		close(s->dir_fd);
+	free(s->first_id);
+	free(s->last_id);
 	free(s->capture_message);
 	free(s->dir);
 	free(s);
@@ -318,7 +339,7 @@ static void
 remove_folder(struct session *s)
 {
 	static const char *const names[] = { "stream.h264", INDEX_NAME,
-	    "session.json", ".session.json.tmp" };
+	    SEGINDEX_NAME, SEGMENT_TMP, QR_TMP, "session.json", ".session.json.tmp" };
 	char path[PATH_MAX];
 	size_t i;
 
@@ -344,10 +365,32 @@ retry_later(struct conn *c, uint64_t t_us, uint64_t lived_us)
 	c->discard = 1;
 }
 
+/* Make the open session one of segments: segments.tsv made and locked
+ * before stream.h264 and index.tsv (empty) go, so the folder is never
+ * without a locked file while it says recording. */
+static int
+segment_files(struct session *s, const char **what)
+{
+	*what = s->dir;
+	if (s->dir_fd < 0 &&
+	    (s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	*what = SEGINDEX_NAME;
+	if ((s->tsv_fd = openat(s->dir_fd, SEGINDEX_NAME,
+	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0 ||
+	    flock(s->tsv_fd, LOCK_EX | LOCK_NB) < 0 ||
+	    writeall(s->tsv_fd, SEGINDEX_HEADER, strlen(SEGINDEX_HEADER)) < 0)
+		return -1;
+	s->tsv_bytes = strlen(SEGINDEX_HEADER);
+	s->kind = SESSION_SEGMENTS;
+	return 0;
+}
+
 int
 session_open(struct sessions *ss, struct conn *c, uint64_t t_us,
-    const char *started_by, const char *capture_message)
+    const char *started_by, const char *capture_message, int kind)
 {
+	const char *what;
 	char base[128], dir[PATH_MAX], path[PATH_MAX];
 	struct session *s;
 	int n;
@@ -356,7 +399,7 @@ session_open(struct sessions *ss, struct conn *c, uint64_t t_us,
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		err(1, NULL);
 	s->ss = ss;
-	s->stream_fd = s->index_fd = s->lock_fd = -1;
+	s->stream_fd = s->index_fd = s->lock_fd = s->dir_fd = s->tsv_fd = -1;
 	s->conn = c;
 	s->started_by = started_by;
 	s->started_wall_us = wall_of(c, t_us);
@@ -394,6 +437,13 @@ session_open(struct sessions *ss, struct conn *c, uint64_t t_us,
 	c->name_suffix = n;
 	if ((s->dir = strdup(dir)) == NULL)
 		err(1, NULL);
+	if (kind == SESSION_SEGMENTS) {
+		if (segment_files(s, &what) < 0) {
+			warn("%s/%s", dir, what);
+			goto fail;
+		}
+		goto json;
+	}
 	if (pathcat(path, sizeof path, dir, "stream.h264") < 0) {
 		warnx("%s: path too long", dir);
 		goto fail;
@@ -412,6 +462,7 @@ session_open(struct sessions *ss, struct conn *c, uint64_t t_us,
 		goto fail;
 	}
 	s->index_bytes = strlen(INDEX_HEADER);
+json:
 	if (write_json(c, s, "recording", 0, NULL, NULL) < 0) {
 		warn("%s/session.json", dir);
 		goto fail;
@@ -468,15 +519,20 @@ session_fail(struct conn *c, uint64_t t_us, const char *what, int errnum)
 	free(c->resume_message);
 	c->resume_message = s->capture_message;
 	s->capture_message = NULL;
-	if (s->frames == 0) {
+	if (s->kind == SESSION_SEGMENTS ? s->segments == 0 : s->frames == 0) {
 		remove_folder(s);
 		session_free(s);
 		return;
 	}
-	if (cut(s, s->stream_fd, "stream.h264", s->offset) < 0)
-		warn("%s/stream.h264: truncate", s->dir);
-	if (cut(s, s->index_fd, INDEX_NAME, s->index_bytes) < 0)
-		warn("%s/%s: truncate", s->dir, INDEX_NAME);
+	if (s->kind == SESSION_SEGMENTS) {
+		if (cut(s, s->tsv_fd, SEGINDEX_NAME, s->tsv_bytes) < 0)
+			warn("%s/%s: truncate", s->dir, SEGINDEX_NAME);
+	} else {
+		if (cut(s, s->stream_fd, "stream.h264", s->offset) < 0)
+			warn("%s/stream.h264: truncate", s->dir);
+		if (cut(s, s->index_fd, INDEX_NAME, s->index_bytes) < 0)
+			warn("%s/%s: truncate", s->dir, INDEX_NAME);
+	}
 	text = render_json(c, s, "failed", wall_of(c, t_us), "write_error", msg);
 	if (text != NULL && store_json(s->ss, s->dir, text) < 0) {
 		/* Kept, and written when there is room again. */
@@ -490,6 +546,28 @@ session_fail(struct conn *c, uint64_t t_us, const char *what, int errnum)
 	free(text);
 	print_line("failed", s->dir);
 	session_free(s);
+}
+
+static void
+dirty_add(struct session *s)
+{
+	if (s->dirty)
+		return;
+	s->dirty = 1;
+	s->dirty_prev = NULL;
+	s->dirty_next = s->ss->dirty_first;
+	if (s->ss->dirty_first)
+		s->ss->dirty_first->dirty_prev = s;
+	s->ss->dirty_first = s;
+}
+
+/* Make what was written durable: the data before the index that names it. */
+static int
+sync_files(struct session *s)
+{
+	if (s->kind == SESSION_SEGMENTS)
+		return fdatasync(s->tsv_fd) < 0 || fsync(s->dir_fd) < 0 ? -1 : 0;
+	return fdatasync(s->stream_fd) < 0 || fdatasync(s->index_fd) < 0 ? -1 : 0;
 }
 
 static int
@@ -524,14 +602,7 @@ put_entry(struct session *s, const struct rec_frame *f, uint64_t t_us, const cha
 		s->last_ms = f->device_ms;
 		s->have_ms = 1;
 	}
-	if (!s->dirty) {
-		s->dirty = 1;
-		s->dirty_prev = NULL;
-		s->dirty_next = s->ss->dirty_first;
-		if (s->ss->dirty_first)
-			s->ss->dirty_first->dirty_prev = s;
-		s->ss->dirty_first = s;
-	}
+	dirty_add(s);
 	return 0;
 }
 
@@ -595,6 +666,13 @@ close_files(struct session *s, const char **what)
 	int stream_fd = s->stream_fd, index_fd = s->index_fd;
 
 	dirty_remove(s);
+	if (s->kind == SESSION_SEGMENTS) {
+		int tsv_fd = s->tsv_fd;
+
+		s->tsv_fd = -1;
+		*what = SEGINDEX_NAME;
+		return close(tsv_fd);
+	}
 	s->stream_fd = s->index_fd = -1;
 	*what = "stream.h264";
 	if (close(stream_fd) < 0) {
@@ -613,13 +691,14 @@ session_end(struct conn *c, uint64_t t_us, const char *ended_by)
 
 	if (s == NULL)
 		return;
-	if (s->ss->sync && (fdatasync(s->stream_fd) < 0 || fdatasync(s->index_fd) < 0)) {
+	if (s->ss->sync && sync_files(s) < 0) {
 		session_fail(c, t_us, "fdatasync", errno);
 		return;
 	}
-	/* A duplicate keeps the lock on stream.h264 until session.json no
-	 * longer says recording (without one, a moment's race). */
-	s->lock_fd = fcntl(s->stream_fd, F_DUPFD_CLOEXEC, 0);
+	/* A duplicate keeps the lock on stream.h264 (segments.tsv) until
+	 * session.json no longer says recording (without one, a moment's race). */
+	s->lock_fd = fcntl(s->kind == SESSION_SEGMENTS ? s->tsv_fd : s->stream_fd,
+	    F_DUPFD_CLOEXEC, 0);
 	if (close_files(s, &what) < 0) {
 		session_fail(c, t_us, what, errno);
 		return;
@@ -650,10 +729,96 @@ session_sync_all(struct sessions *ss, uint64_t now_us)
 	/* Stream before index: the index must never be durable ahead of the
 	 * bytes it points at. */
 	while ((s = ss->dirty_first) != NULL) {
-		if (fdatasync(s->stream_fd) < 0 || fdatasync(s->index_fd) < 0) {
+		if (sync_files(s) < 0) {
 			session_fail(s->conn, now_us, "fdatasync", errno);
 			continue;
 		}
 		dirty_remove(s);
 	}
+}
+
+/* The id kept for session.json: valid UTF-8, at most SEGMENT_ID_KEEP bytes. */
+static char *
+id_text(const char *id, size_t len)
+{
+	char *p;
+
+	if (len > SEGMENT_ID_KEEP)
+		len = SEGMENT_ID_KEEP;
+	if ((p = malloc(len + 1)) == NULL)
+		err(1, NULL);
+	memcpy(p, id, len);
+	p[len] = '\0';
+	utf8_fix(p, len);
+	return p;
+}
+
+/* A frame session that has nothing yet becomes a segment session: its
+ * capture began with capture_started, and the phone turns out to send
+ * segments. */
+static int
+become_segments(struct session *s, const char **what)
+{
+	if (segment_files(s, what) < 0)
+		return -1;
+	*what = "session.json";
+	if (write_json(s->conn, s, "recording", 0, NULL, NULL) < 0)
+		return -1;
+	dirty_remove(s);
+	unlinkat(s->dir_fd, "stream.h264", 0);
+	unlinkat(s->dir_fd, INDEX_NAME, 0);
+	close(s->stream_fd);
+	close(s->index_fd);
+	s->stream_fd = s->index_fd = -1;
+	*what = s->dir;
+	return sync_dir(s->ss, s->dir);
+}
+
+void
+session_segment(struct conn *c, const struct rec_segment *sg, uint64_t t_us)
+{
+	struct session *s = c->s;
+	struct segindex_entry e;
+	char name[SEGMENT_NAME_CAP], file[SEGMENT_NAME_CAP + 8], *line;
+	const char *what;
+	size_t cap, len;
+
+	if (s->kind != SESSION_SEGMENTS && become_segments(s, &what) < 0) {
+		session_fail(c, t_us, what, errno);
+		return;
+	}
+	if (segment_store(s->dir_fd, s->ss->sync, sg, &s->names, name, &what) < 0) {
+		session_fail(c, t_us, what, errno);
+		return;
+	}
+	snprintf(file, sizeof file, "%s.mp4", name);
+	memset(&e, 0, sizeof e);
+	e.seq = (uint32_t)(s->segments + 1);
+	e.file = file;
+	e.arrival_us = t_us;
+	e.size = sg->mp4_len;
+	sha256_hex(sg->mp4, sg->mp4_len, e.sha256);
+	cap = 256 + sizeof file + 4 * sg->id_len;
+	if ((line = malloc(cap)) == NULL)
+		err(1, NULL);
+	len = segindex_format(line, cap, &e, sg->id, sg->id_len);
+	if (writeall(s->tsv_fd, line, len) < 0) {
+		int saved = errno;
+
+		free(line);
+		/* Not in the list: not part of the session. */
+		segment_unstore(s->dir_fd, name);
+		session_fail(c, t_us, SEGINDEX_NAME, saved);
+		return;
+	}
+	free(line);
+	s->tsv_bytes += len;
+	s->segments++;
+	s->segment_bytes += sg->mp4_len;
+	if (s->first_id == NULL)
+		s->first_id = id_text(sg->id, sg->id_len);
+	free(s->last_id);
+	s->last_id = id_text(sg->id, sg->id_len);
+	s->have_real = 1;
+	dirty_add(s);
 }

@@ -1,13 +1,15 @@
 /* sessionwriter: the end of the recording pipeline (wsrecv | frameparse |
  * sessionwriter). It turns each Android camera's capture into a session
- * folder (stream.h264, index.tsv, session.json) and announces each finished
- * one on stdout for the finalizing loop. It reads only the record stream:
+ * folder (stream.h264, index.tsv, session.json; or for a phone on the
+ * current app its MP4 segments and segments.tsv) and announces each
+ * finished one on stdout for the finalizing loop. It reads only the record stream:
  * folder names and times come from the stream's clock, so replaying a saved
  * stream rebuilds the same folders. Its own clock only paces fdatasync. */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,9 +40,13 @@ struct writer {
 	struct conn *conn_first, *conn_last;	/* in order of OPEN */
 	struct connmap conns;
 	uint64_t newest_t_us;		/* the newest arrival time read */
+	int64_t newest_mono_us;		/* our clock when it was read */
+	uint64_t grace_us;		/* --segment-grace */
+	size_t nstopping;		/* connections with c->stopping set */
 };
 
-static struct writer w = { .sessions = { .root = "recordings", .sync = 1 } };
+static struct writer w = { .sessions = { .root = "recordings", .sync = 1 },
+	.grace_us = 5000000 };
 static volatile sig_atomic_t stop_signal;
 
 static void
@@ -49,10 +55,61 @@ status_now(int force)
 	status_update(&w.status, w.conn_first, w.newest_t_us, force);
 }
 
+/* End the connection's session. One that waits for late segments after
+ * capture_stopped ends as of then, whatever ends it now. */
+static void
+end_session(struct conn *c, uint64_t t_us, const char *ended_by)
+{
+	if (c->stopping) {
+		t_us = c->stop_t_us;
+		ended_by = "capture_stopped";
+		c->stopping = 0;
+		w.nstopping--;
+	}
+	session_end(c, t_us, ended_by);
+}
+
+/* End the sessions whose grace after capture_stopped is over at now_us. */
+static void
+grace_over(uint64_t now_us)
+{
+	struct conn *c;
+
+	if (w.nstopping == 0)
+		return;
+	for (c = w.conn_first; c != NULL && w.nstopping > 0; c = c->next)
+		if (c->stopping && now_us >= c->stop_t_us &&
+		    now_us - c->stop_t_us > w.grace_us) {
+			end_session(c, now_us, "capture_stopped");
+			status_now(1);
+		}
+}
+
+/* Our clock's time of the next end of a grace, or -1 when none waits. */
+static int64_t
+grace_deadline(void)
+{
+	int64_t best = -1, at;
+	struct conn *c;
+
+	if (w.nstopping == 0)
+		return -1;
+	for (c = w.conn_first; c != NULL; c = c->next) {
+		if (!c->stopping)
+			continue;
+		at = w.newest_mono_us + (int64_t)(c->stop_t_us + w.grace_us) -
+		    (int64_t)w.newest_t_us + 1;
+		if (best < 0 || at < best)
+			best = at;
+	}
+	return best;
+}
+
 static void
 usage(FILE *f, int status)
 {
-	fprintf(f, "usage: sessionwriter [-d dir] [-s seconds] [--status file] [file]\n");
+	fprintf(f, "usage: sessionwriter [-d dir] [-s seconds] [--segment-grace seconds] "
+	    "[--status file] [file]\n");
 	exit(status);
 }
 
@@ -117,7 +174,7 @@ on_open(const struct rec *r)
 
 	if ((c = connmap_get(&w.conns, r->conn)) != NULL) {
 		/* A reused id means the old connection is gone. */
-		session_end(c, r->t_us, "close");
+		end_session(c, r->t_us, "close");
 		conn_free(c);
 	}
 	if ((c = calloc(1, sizeof *c)) == NULL)
@@ -172,7 +229,7 @@ pending_clear(struct conn *c)
  * and write the held frames at its head. */
 static void
 start(struct conn *c, uint64_t t_us, uint64_t now_us, const char *started_by,
-    const char *message)
+    const char *message, int kind)
 {
 	size_t i;
 
@@ -180,7 +237,7 @@ start(struct conn *c, uint64_t t_us, uint64_t now_us, const char *started_by,
 	c->discard = 0;
 	c->bound_warned = 0;
 	c->opened_us[c->nopened++ % SESSION_BURST] = now_us;
-	if (session_open(&w.sessions, c, t_us, started_by, message) == 0)
+	if (session_open(&w.sessions, c, t_us, started_by, message, kind) == 0)
 		for (i = 0; i < c->nheld && c->s != NULL; i++) {
 			struct rec_frame f = c->held[i].f;
 
@@ -217,6 +274,8 @@ on_status(struct conn *c, const struct rec *r, const char *status, const char *m
 	c->last_status = copy_text(status, strlen(status));
 	c->last_status_us = r->t_us;
 	c->have_status = 1;
+	if (c->stopping && strcmp(status, "capture_started") == 0)
+		end_session(c, r->t_us, "capture_stopped");
 	if (strcmp(status, "capture_started") == 0) {
 		if (c->s != NULL && !c->s->have_real) {
 			/* Nothing recorded yet: the same capture, told again. */
@@ -236,12 +295,21 @@ on_status(struct conn *c, const struct rec *r, const char *status, const char *m
 			defer_start(c, message);
 			return;
 		}
-		session_end(c, r->t_us, "capture_started");
+		end_session(c, r->t_us, "capture_started");
 		if (c->nheld > 0 && r->t_us - c->held[c->nheld - 1].t_us > HOLD_GAP_US)
 			hold_clear(c);
-		start(c, r->t_us, r->t_us, "capture_started", message);
+		start(c, r->t_us, r->t_us, "capture_started", message, SESSION_FRAMES);
 	} else if (strcmp(status, "capture_stopped") == 0) {
-		session_end(c, r->t_us, "capture_stopped");
+		/* The phone on the current app sends its last segment after
+		 * capture_stopped: a session of segments, or one with nothing
+		 * in it yet, waits --segment-grace for it. */
+		if (c->s != NULL && !c->stopping &&
+		    (c->s->kind == SESSION_SEGMENTS || !c->s->have_real)) {
+			c->stopping = 1;
+			c->stop_t_us = r->t_us;
+			w.nstopping++;
+		} else if (!c->stopping)
+			end_session(c, r->t_us, "capture_stopped");
 		hold_clear(c);
 		pending_clear(c);
 		c->stopped = 1;
@@ -353,7 +421,8 @@ hold(struct conn *c, const struct rec_frame *f, uint64_t t_us)
 	c->hold_len += f->payload_len;
 	if (c->start_pending) {
 		if (may_open(c, t_us))
-			start(c, c->held[0].t_us, t_us, "capture_started", c->pending_message);
+			start(c, c->held[0].t_us, t_us, "capture_started", c->pending_message,
+			    SESSION_FRAMES);
 		else if (c->hold_len >= HOLD_MAX)
 			hold_clear(c);
 		return;
@@ -361,7 +430,7 @@ hold(struct conn *c, const struct rec_frame *f, uint64_t t_us)
 	/* A camera streaming with no capture_started at all still records. */
 	if (t_us - c->held[0].t_us >= AUTO_START_US || c->hold_len >= HOLD_MAX) {
 		if (may_open(c, t_us))
-			start(c, c->held[0].t_us, t_us, "frames", NULL);
+			start(c, c->held[0].t_us, t_us, "frames", NULL, SESSION_FRAMES);
 		else if (c->hold_len >= HOLD_MAX)
 			hold_clear(c);
 	}
@@ -386,9 +455,17 @@ on_frame(struct conn *c, const struct rec *r)
 		 * once the back-off is over, its codec config put first. */
 		if (f.kind != FRAME_KEY || r->t_us < c->retry_at_us || !may_open(c, r->t_us))
 			return;
-		start(c, r->t_us, r->t_us, "resumed", c->resume_message);
+		start(c, r->t_us, r->t_us, "resumed", c->resume_message, SESSION_FRAMES);
 		if (c->s == NULL)
 			return;
+	}
+	if (c->stopping)
+		end_session(c, r->t_us, "capture_stopped");
+	if (c->s != NULL && c->s->kind == SESSION_SEGMENTS) {
+		/* Frames after segments: the phone changed; so does the session. */
+		end_session(c, r->t_us, "switched");
+		if (may_open(c, r->t_us))
+			start(c, r->t_us, r->t_us, "frames", NULL, SESSION_FRAMES);
 	}
 	if (c->s != NULL)
 		session_frame(c, &f, r->t_us);
@@ -397,12 +474,51 @@ on_frame(struct conn *c, const struct rec *r)
 }
 
 static void
+on_segment(struct conn *c, const struct rec *r)
+{
+	struct rec_segment sg;
+	const char *started_by = "segments";
+
+	if (c->kind != CAMPATH_ANDROID || rec_segment_parse(r, &sg) < 0)
+		return;
+	if (c->s != NULL && c->s->kind == SESSION_FRAMES && c->s->have_real)
+		end_session(c, r->t_us, "switched");
+	if (c->s == NULL) {
+		if (c->discard && r->t_us < c->retry_at_us) {
+			warnx("conn %llu: segment dropped: waiting after a write error",
+			    (unsigned long long)c->id);
+			return;
+		}
+		if (!may_open(c, r->t_us)) {
+			warnx("conn %llu: segment dropped: more than %d sessions in %d s",
+			    (unsigned long long)c->id, SESSION_BURST,
+			    SESSION_WINDOW_US / 1000000);
+			return;
+		}
+		if (c->discard)
+			started_by = "resumed";
+		else if (c->start_pending)
+			started_by = "capture_started";
+		hold_clear(c);
+		start(c, r->t_us, r->t_us, started_by,
+		    c->discard ? c->resume_message : c->pending_message, SESSION_SEGMENTS);
+		if (c->s == NULL)
+			return;
+	}
+	session_segment(c, &sg, r->t_us);
+	status_now(1);
+}
+
+static void
 dispatch(const struct rec *r)
 {
 	struct conn *c;
 
-	if (r->t_us > w.newest_t_us)
+	if (r->t_us > w.newest_t_us) {
 		w.newest_t_us = r->t_us;
+		w.newest_mono_us = mono_us();
+	}
+	grace_over(r->t_us);
 	if (r->type == REC_OPEN) {
 		on_open(r);
 		return;
@@ -411,7 +527,7 @@ dispatch(const struct rec *r)
 		return;
 	switch (r->type) {
 	case REC_CLOSE:
-		session_end(c, r->t_us, "close");
+		end_session(c, r->t_us, "close");
 		conn_free(c);
 		status_now(1);
 		return;
@@ -427,6 +543,13 @@ dispatch(const struct rec *r)
 	case REC_BADFRAME:
 		if (c->s != NULL)
 			c->s->bad_frames++;
+		break;
+	case REC_SEGMENT:
+		on_segment(c, r);
+		return;
+	case REC_BADSEGMENT:
+		if (c->s != NULL)
+			c->s->bad_segments++;
 		break;
 	}
 	status_now(0);
@@ -444,6 +567,7 @@ static int
 wait_input(int fd, uint64_t sync_ms, uint64_t *next_sync)
 {
 	struct pollfd p = { fd, POLLIN, 0 };
+	int64_t deadline;
 	int timeout, n;
 
 	for (;;) {
@@ -463,6 +587,18 @@ wait_input(int fd, uint64_t sync_ms, uint64_t *next_sync)
 		 * it would have waited for the next change. */
 		if (status_pending(&w.status) && (timeout < 0 || timeout > STATUS_WAIT_MS))
 			timeout = STATUS_WAIT_MS;
+		/* With no input, a grace after capture_stopped ends by our
+		 * clock, which runs with the stream's while the stream is live. */
+		if ((deadline = grace_deadline()) >= 0) {
+			int64_t left = (deadline - mono_us() + 999) / 1000;
+
+			if (left <= 0) {
+				grace_over(w.newest_t_us + (uint64_t)(mono_us() - w.newest_mono_us));
+				continue;
+			}
+			if (timeout < 0 || timeout > left)
+				timeout = (int)(left < INT_MAX ? left : INT_MAX);
+		}
 		n = poll(&p, 1, timeout);
 		if (n > 0)
 			return 0;
@@ -478,6 +614,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "status", required_argument, NULL, 'S' },
+		{ "segment-grace", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -487,6 +624,7 @@ main(int argc, char *argv[])
 	struct rec r;
 	const char *name = "stdin", *status_file = NULL;
 	uint64_t sync_s = 1, sync_ms, next_sync;
+	double grace;
 	int ch, got = 0;
 
 	while ((ch = getopt_long(argc, argv, "d:s:", longopts, NULL)) != -1) {
@@ -500,6 +638,11 @@ main(int argc, char *argv[])
 			break;
 		case 'S':
 			status_file = optarg;
+			break;
+		case 'G':
+			if (parse_double(optarg, 0, 3600, &grace) < 0)
+				errx(2, "--segment-grace %s: not a number of seconds 0-3600", optarg);
+			w.grace_us = (uint64_t)(grace * 1e6 + 0.5);
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -557,7 +700,7 @@ main(int argc, char *argv[])
 	/* End of input, a signal or an unreadable stream: end every session
 	 * properly either way, in the order the connections opened. */
 	for (struct conn *c = w.conn_first; c != NULL; c = c->next)
-		session_end(c, w.newest_t_us, "end_of_input");
+		end_session(c, w.newest_t_us, "end_of_input");
 	session_retry_json(&w.sessions, 1);
 	status_now(1);
 	status_flush(&w.status, w.conn_first, w.newest_t_us);

@@ -3,7 +3,8 @@
  *                    start and end; owns all state (struct writer)
  *   session.c        the session folders; its state in struct sessions
  *   status.c         the --status file; its state in struct status
- *   jsontext.c       json_text, for both
+ *   segment.c        one MP4 segment's files, for session.c
+ *   jsontext.c       json_text, for session.c and status.c
  * No file reads another's globals: what a lower file needs is passed in. */
 #ifndef SESSIONWRITER_H
 #define SESSIONWRITER_H
@@ -61,6 +62,23 @@ struct status {
 	int written, pending, warned;
 };
 
+enum session_kind {
+	SESSION_FRAMES = 0,		/* stream.h264 and index.tsv */
+	SESSION_SEGMENTS = 1,		/* MP4 files and segments.tsv */
+};
+
+/* Temporaries of a segment being stored, in the session folder. */
+#define SEGMENT_TMP ".segment.tmp"
+#define QR_TMP      ".qr.tmp"
+#define SEGMENT_NAME_CAP 80		/* a name: 64 bytes, "_" and a suffix */
+#define SEGMENT_ID_KEEP 256		/* bytes of an id kept for session.json */
+
+/* The last segment name used in a session, so a repeated id costs one link. */
+struct segment_names {
+	char base[SEGMENT_NAME_CAP];
+	int suffix;
+};
+
 struct session {
 	struct sessions *ss;
 	struct conn *conn;
@@ -80,6 +98,14 @@ struct session {
 	int seen_picture;
 	int have_real;			/* a payload of this session (not injected) written */
 	int config_injected;
+
+	/* A session of MP4 segments: stream_fd and index_fd are -1. */
+	int kind;			/* enum session_kind */
+	int dir_fd, tsv_fd;		/* tsv_fd holds an exclusive flock(2) */
+	uint64_t tsv_bytes;		/* bytes of segments.tsv in whole lines */
+	uint64_t segments, segment_bytes, bad_segments;
+	char *first_id, *last_id;	/* UTF-8, at most SEGMENT_ID_KEEP bytes */
+	struct segment_names names;
 	struct session *dirty_prev, *dirty_next;
 	int dirty;			/* written since the last sync */
 };
@@ -96,6 +122,8 @@ struct conn {
 	char *device_model;		/* from the capabilities message */
 	struct session *s;		/* the open session, or NULL */
 	int stopped;			/* after capture_stopped: drop frames */
+	int stopping;			/* s waits for late segments after capture_stopped */
+	uint64_t stop_t_us;		/* ... which came then */
 	int discard;			/* after a write error: drop frames */
 	uint64_t retry_at_us;		/* ... until a key frame from then on */
 	uint64_t backoff_us;
@@ -134,12 +162,16 @@ struct conn {
 };
 
 /* session.c */
+/* kind: enum session_kind. */
 int session_open(struct sessions *ss, struct conn *c, uint64_t t_us,
-    const char *started_by, const char *capture_message);
+    const char *started_by, const char *capture_message, int kind);
 /* Write one payload and its index line; on a write error the session is
  * failed (and c->s is NULL afterwards, c->discard set until c->retry_at_us). */
 void session_frame(struct conn *c, const struct rec_frame *f, uint64_t t_us);
 void session_end(struct conn *c, uint64_t t_us, const char *ended_by);
+/* Store one segment in the open session (a frame session with nothing in it
+ * yet becomes a segment session); on a write error as session_frame. */
+void session_segment(struct conn *c, const struct rec_segment *sg, uint64_t t_us);
 /* Write the session.json of failed sessions that found no room; last: say
  * which still cannot be written. */
 void session_retry_json(struct sessions *ss, int last);
@@ -155,6 +187,15 @@ void status_update(struct status *st, const struct conn *first, uint64_t now_us,
 /* Whether a change waits to be written, and writing it now. */
 int status_pending(const struct status *st);
 void status_flush(struct status *st, const struct conn *first, uint64_t now_us);
+
+/* segment.c */
+/* Store sg's MP4 and QR results in the folder open as dir_fd under a name
+ * made from its id (name: SEGMENT_NAME_CAP bytes), fsync'd first when sync.
+ * 0, or -1 with errno and *what, leaving no file of it behind. */
+int segment_store(int dir_fd, int sync, const struct rec_segment *sg,
+    struct segment_names *names, char *name, const char **what);
+/* Remove a stored segment's two files again. */
+void segment_unstore(int dir_fd, const char *name);
 
 /* jsontext.c */
 /* A JSON string of s[0..len); bytes that are not UTF-8 (or NUL) become '?'. */
