@@ -235,3 +235,64 @@ check_tsv() {
 	[ "$(jget $s/session.json ended_by)" = capture_stopped ]
 	[ "$(jget $s/session.json ended_wall_us)" -eq $(($(jget $s/session.json started_wall_us) + 1000)) ]
 }
+
+@test "sessionrecover: a crashed session of segments loses its temporaries and the lines of broken files" {
+	record <<-EOF
+	open 7
+	started 7
+	text 7 $(seg msg seg1.mp4 a_00)
+	text 7 $(seg msg seg2.mp4 a_01)
+	text 7 $(seg msg seg3.mp4 a_02)
+	text 7 $(seg msg seg1.mp4 a_03)
+	close 7
+	EOF
+	s=rec/$NAME
+	# As a crash would leave it: recording, a segment half written, one
+	# file short, one gone, a torn last line.
+	$PY -c 'import json,sys; p=sys.argv[1]; o=json.load(open(p)); o["state"]="recording"; o["ended_by"]=None; o["segments"]=0; open(p,"w").write(json.dumps(o, indent=2))' $s/session.json
+	head -c 1000 seg2.mp4 >$s/.segment.tmp
+	echo '[]' >$s/.qr.tmp
+	truncate -s 5000 $s/a_01.mp4
+	rm $s/a_02.mp4
+	printf '5\ta_04.mp4\t1\t2' >>$s/segments.tsv
+	run --separate-stderr sessionrecover $s
+	[ "$status" -eq 0 ]
+	[ "$output" = "recovered $s" ]
+	[ -z "$stderr" ]
+	[ -z "$(find $s -name '.*')" ]
+	[ "$(tail -n +2 $s/segments.tsv | cut -f2 | tr '\n' ' ')" = "a_00.mp4 a_03.mp4 " ]
+	check_tsv $s
+	[ "$(jget $s/session.json state)" = recovered ]
+	[ "$(jget $s/session.json segments)" -eq 2 ]
+	[ "$(jget $s/session.json bytes)" -eq $((2 * $(stat -c %s seg1.mp4))) ]
+	[ "$(jget $s/session.json last_segment_id)" = a_03 ]
+	run finalize.sh $s
+	[ "$status" -eq 0 ]
+	[ "$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 $s/stream.mp4)" -eq 120 ]
+	# Once recovered, left alone.
+	run sessionrecover $s
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "sessionrecover: a session of segments a live sessionwriter writes is left untouched: exit 4" {
+	mkrec -o part.rec <<-EOF
+	open 7
+	started 7
+	text 7 $(seg msg seg1.mp4 a_00)
+	EOF
+	frameparse part.rec >part.out
+	mkfifo pipe
+	sessionwriter -d rec -s 0 pipe >out 2>err &
+	pid=$!
+	{ cat part.out; sleep 10; } >pipe &
+	feeder=$!
+	wait_for "[ \$(wc -l < $BATS_TEST_TMPDIR/rec/$NAME/segments.tsv 2>/dev/null) -eq 2 ]" 10
+	run --separate-stderr sessionrecover rec/$NAME
+	kill $feeder
+	wait $pid || true
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "sessionrecover: rec/$NAME: being written by a live process, left untouched" ]
+	[ "$(jget rec/$NAME/session.json state)" = closed ]
+	cmp seg1.mp4 rec/$NAME/a_00.mp4
+}

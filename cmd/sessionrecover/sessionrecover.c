@@ -4,7 +4,9 @@
  * stream before the index, so after a crash the stream may hold a torn
  * payload past the last index entry, or (on power loss) the index may name
  * bytes that never reached the disk. Both are cut back to the last frame
- * that is whole on disk; nothing before it is touched. */
+ * that is whole on disk; nothing before it is touched.
+ * A session of MP4 segments (a current phone's) loses its temporaries and
+ * the lines of segments.tsv whose file is missing or of another size. */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +23,13 @@
 
 #include "index.h"
 #include "rec.h"
+#include "segindex.h"
+#include "utf8.h"
 #include "util.h"
+
+/* sessionwriter's temporaries of a segment being stored. */
+#define SEGMENT_TMP_NAME ".segment.tmp"
+#define QR_TMP_NAME      ".qr.tmp"
 
 static int verbose;
 
@@ -170,6 +178,185 @@ is_recording(const char *dir, json_t *o)
 	return 0;
 }
 
+/* Mark session.json recovered, and say so. 0, or -1 after a message. */
+static int
+finish(const char *dir, json_t *o)
+{
+	char *text, *line;
+	size_t len;
+
+	json_object_set_new(o, "state", json_string("recovered"));
+	json_object_set_new(o, "ended_by", json_string("recovered"));
+	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text == NULL) {
+		warnx("%s/session.json: out of memory", dir);
+		return -1;
+	}
+	len = strlen(text);
+	/* json_dumps leaves room for nothing: add the newline by hand. */
+	if ((line = malloc(len + 2)) == NULL) {
+		free(text);
+		warnx("%s/session.json: out of memory", dir);
+		return -1;
+	}
+	memcpy(line, text, len);
+	line[len] = '\n';
+	free(text);
+	if (replace_file(dir, "session.json", line, len + 1) < 0) {
+		warn("%s/session.json", dir);
+		free(line);
+		return -1;
+	}
+	free(line);
+	if (printf("recovered %s\n", dir) < 0 || fflush(stdout) == EOF)
+		err(1, "stdout");
+	return 0;
+}
+
+/* Take the lock a live writer holds on dir/name: the descriptor, or -1
+ * with *rv 4 (locked) or 1 (after a message). */
+static int
+lock_file(const char *dir, const char *name, int *rv)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	pathcat(path, sizeof path, dir, name);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		warn("%s", path);
+		*rv = 1;
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		*rv = errno == EWOULDBLOCK ? 4 : 1;
+		if (*rv == 4)
+			warnx("%s: being written by a live process, left untouched", dir);
+		else
+			warn("%s: lock", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static json_t *load_json(const char *dir, int *rv);
+static int is_recording(const char *dir, json_t *o);
+
+/* The id of a segments.tsv line as the phone sent it, for session.json. */
+static json_t *
+id_json(const char *escaped)
+{
+	char *id = strdup(escaped);
+	size_t len;
+	json_t *j;
+
+	if (id == NULL)
+		return json_null();
+	len = segindex_unescape(id);
+	if (len > 256)
+		len = 256;
+	id[len] = '\0';
+	utf8_fix(id, len);
+	j = json_stringn(id, strlen(id));
+	free(id);
+	return j != NULL ? j : json_null();
+}
+
+/* A session of segments: the temporaries go, and segments.tsv keeps the
+ * whole lines whose file is there with its size. */
+static int
+recover_segments(const char *dir, json_t *o)
+{
+	char path[PATH_MAX], *buf = NULL, *out = NULL, *p, *nl, *copy;
+	struct segindex_entry e;
+	struct stat st;
+	const char *why;
+	size_t len = 0, outlen, lines = 0, kept = 0;
+	uint64_t bytes = 0;
+	json_t *first = NULL, *last = NULL;
+	int fd, rv = 1;
+	ssize_t n;
+
+	json_decref(o);
+	if ((fd = lock_file(dir, SEGINDEX_NAME, &rv)) < 0)
+		return rv;
+	if ((o = load_json(dir, &rv)) == NULL || !is_recording(dir, o)) {
+		rv = o == NULL ? rv : 0;
+		goto out;
+	}
+	rv = 1;
+	pathcat(path, sizeof path, dir, SEGMENT_TMP_NAME);
+	unlink(path);
+	pathcat(path, sizeof path, dir, QR_TMP_NAME);
+	unlink(path);
+	pathcat(path, sizeof path, dir, SEGINDEX_NAME);
+	if (fstat(fd, &st) < 0 || (buf = malloc((size_t)st.st_size + 1)) == NULL ||
+	    (out = malloc((size_t)st.st_size + 1)) == NULL) {
+		warn("%s", path);
+		goto out;
+	}
+	while (len < (size_t)st.st_size && (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	outlen = strlen(SEGINDEX_HEADER);
+	if (len < outlen || memcmp(buf, SEGINDEX_HEADER, outlen) != 0) {
+		warnx("%s: not a list of segments", path);
+		rv = 3;
+		goto out;
+	}
+	memcpy(out, buf, outlen);
+	/* Only whole lines: one without its newline was cut by the crash. */
+	for (p = buf + outlen; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		char file[PATH_MAX];
+		size_t linelen = (size_t)(nl - p) + 1;
+
+		lines++;
+		if ((copy = strndup(p, linelen)) == NULL)
+			err(1, NULL);
+		if (segindex_parse_line(copy, &e, &why) < 0 ||
+		    pathcat(file, sizeof file, dir, e.file) < 0 ||
+		    stat(file, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    (uint64_t)st.st_size != e.size) {
+			if (verbose)
+				warnx("%s: line %zu dropped", path, lines + 1);
+			free(copy);
+			continue;
+		}
+		memcpy(out + outlen, p, linelen);
+		outlen += linelen;
+		kept++;
+		bytes += e.size;
+		if (first == NULL)
+			first = id_json(e.id);
+		json_decref(last);
+		last = id_json(e.id);
+		free(copy);
+	}
+	if (outlen != len && replace_file(dir, SEGINDEX_NAME, out, outlen) < 0) {
+		warn("%s", path);
+		goto out;
+	}
+	set_int(o, "segments", kept);
+	set_int(o, "bytes", bytes);
+	json_object_set_new(o, "first_segment_id", first ? first : json_null());
+	json_object_set_new(o, "last_segment_id", last ? json_incref(last) : json_null());
+	first = NULL;
+	if (finish(dir, o) < 0)
+		goto out;
+	if (verbose)
+		warnx("%s: kept %zu of %zu segments, %llu bytes", dir, kept, lines,
+		    (unsigned long long)bytes);
+	rv = 0;
+out:
+	json_decref(first);
+	json_decref(last);
+	json_decref(o);
+	free(buf);
+	free(out);
+	close(fd);
+	return rv;
+}
+
 /* 0 recovered or left alone, 1 system error, 3 not a session folder, 4
  * being written by a live process. */
 static int
@@ -179,8 +366,7 @@ recover(const char *dir)
 	struct index ix;
 	struct stat st;
 	json_t *o;
-	char *text, *line;
-	size_t bad_line, keep, len;
+	size_t bad_line, keep;
 	uint64_t end = 0;
 	int fd, rv = 1;
 
@@ -190,6 +376,9 @@ recover(const char *dir)
 		json_decref(o);
 		return 0;
 	}
+	if (json_is_string(json_object_get(o, "kind")) &&
+	    strcmp(json_string_value(json_object_get(o, "kind")), "segments") == 0)
+		return recover_segments(dir, o);
 	/* sessionwriter holds an exclusive flock(2) on stream.h264 for as
 	 * long as it writes the session; holding it here in turn keeps any
 	 * other recovery out. What session.json said before the lock was
@@ -253,31 +442,8 @@ recover(const char *dir)
 		goto out;
 	}
 	recount(o, &ix, keep, end);
-	json_object_set_new(o, "state", json_string("recovered"));
-	json_object_set_new(o, "ended_by", json_string("recovered"));
-	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text == NULL) {
-		warnx("%s/session.json: out of memory", dir);
+	if (finish(dir, o) < 0)
 		goto out;
-	}
-	len = strlen(text);
-	/* json_dumps leaves room for nothing: add the newline by hand. */
-	if ((line = malloc(len + 2)) == NULL) {
-		free(text);
-		warnx("%s/session.json: out of memory", dir);
-		goto out;
-	}
-	memcpy(line, text, len);
-	line[len] = '\n';
-	free(text);
-	if (replace_file(dir, "session.json", line, len + 1) < 0) {
-		warn("%s/session.json", dir);
-		free(line);
-		goto out;
-	}
-	free(line);
-	if (printf("recovered %s\n", dir) < 0 || fflush(stdout) == EOF)
-		err(1, "stdout");
 	if (verbose)
 		warnx("%s: kept %zu of %zu index entries, %llu bytes", dir, keep,
 		    ix.n, (unsigned long long)end);
