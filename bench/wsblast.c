@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -33,7 +34,6 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #define BATCH      32		/* frames per writev */
 #define HDR_MAX    (14 + 16)	/* WebSocket client header + phone header */
