@@ -13,7 +13,7 @@ setup_file() {
 			-i "testsrc2=size=320x240:rate=30:duration=2,drawtext=text=$n:x=10:y=10:fontsize=40" \
 			-pix_fmt yuv420p -c:v libx264 -profile:v baseline -g 30 "seg$n.mp4" 2>/dev/null ||
 			ffmpeg -nostdin -loglevel error -y -f lavfi \
-				-i "testsrc2=size=320x240:rate=30:duration=2:decimals=$n" \
+				-i "testsrc2=size=320x240:rate=30:duration=2,hue=h=$((n * 90))" \
 				-pix_fmt yuv420p -c:v libx264 -profile:v baseline -g 30 "seg$n.mp4"
 	done
 	android_clip clip.h264
@@ -295,4 +295,25 @@ check_tsv() {
 	[ "$stderr" = "sessionrecover: rec/$NAME: being written by a live process, left untouched" ]
 	[ "$(jget rec/$NAME/session.json state)" = closed ]
 	cmp seg1.mp4 rec/$NAME/a_00.mp4
+}
+
+@test "segments: with no input at all, the grace ends by sessionwriter's own clock" {
+	mkrec -o part.rec <<-EOF
+	open 7
+	started 7
+	text 7 $(seg msg seg1.mp4 a_00)
+	stopped 7
+	EOF
+	frameparse part.rec >part.out
+	mkfifo pipe
+	sessionwriter -d rec -s 0 --segment-grace 1 pipe >out 2>err &
+	pid=$!
+	{ cat part.out; sleep 8; } >pipe &
+	feeder=$!
+	wait_for "[ -s $BATS_TEST_TMPDIR/out ]" 5
+	[ "$(cat out)" = "closed rec/$NAME" ]
+	[ "$(jget rec/$NAME/session.json state)" = closed ]
+	[ "$(jget rec/$NAME/session.json ended_by)" = capture_stopped ]
+	kill $feeder
+	wait $pid
 }
