@@ -29,6 +29,11 @@ LIBS_fpsest        = $(JANSSON_LIBS) -lm
 LIBS_mux           = $(JANSSON_LIBS)
 LIBS_frameparse    = $(JANSSON_LIBS)
 LIBS_ctl           = $(JANSSON_LIBS)
+LIBS_liverelay     = $(LWS_LIBS) $(JANSSON_LIBS)
+LIBS_camconf       = $(JANSSON_LIBS)
+LIBS_hookrun       = $(JANSSON_LIBS)
+LIBS_prune         = $(JANSSON_LIBS)
+LIBS_metrics       = $(LWS_LIBS) $(JANSSON_LIBS)
 
 TOOLS   = $(notdir $(wildcard cmd/*))
 PROGS   = $(addprefix $(O)/bin/,$(TOOLS))
