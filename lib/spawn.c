@@ -12,11 +12,14 @@
 #include "spawn.h"
 
 static void
-child(char *const argv[], int in_fd, int log_fd, int err_fd)
+child(char *const argv[], int flags, int in_fd, int out_fd, int errout_fd,
+    int err_fd)
 {
 	sigset_t none;
 	int e;
 
+	if ((flags & SPAWN_PGRP) && setpgid(0, 0) < 0)
+		goto fail;
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -24,7 +27,8 @@ child(char *const argv[], int in_fd, int log_fd, int err_fd)
 		in_fd = open("/dev/null", O_RDONLY);
 	if (in_fd < 0 || dup2(in_fd, 0) < 0)
 		goto fail;
-	if (log_fd >= 0 && (dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0))
+	if ((out_fd >= 0 && dup2(out_fd, 1) < 0) ||
+	    (errout_fd >= 0 && dup2(errout_fd, 2) < 0))
 		goto fail;
 	execvp(argv[0], argv);
 fail:
@@ -35,6 +39,13 @@ fail:
 
 int
 spawn(struct spawn *sp, char *const argv[], int flags, int log_fd)
+{
+	return spawn_io(sp, argv, flags, log_fd, log_fd);
+}
+
+int
+spawn_io(struct spawn *sp, char *const argv[], int flags, int out_fd,
+    int err_fd)
 {
 	int ep[2], ip[2] = { -1, -1 }, e, saved;
 	ssize_t n;
@@ -49,7 +60,10 @@ spawn(struct spawn *sp, char *const argv[], int flags, int log_fd)
 	if ((sp->pid = fork()) < 0)
 		goto fail;
 	if (sp->pid == 0)
-		child(argv, ip[0], log_fd, ep[1]);
+		child(argv, flags, ip[0], out_fd, err_fd, ep[1]);
+	/* Also here, so the group exists before the caller signals it. */
+	if (flags & SPAWN_PGRP)
+		(void)setpgid(sp->pid, sp->pid);
 	close(ep[1]);
 	ep[1] = -1;
 	if (ip[0] >= 0) {

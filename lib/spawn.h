@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #define SPAWN_STDIN 0x1		/* give the child a pipe as its stdin */
+#define SPAWN_PGRP  0x2		/* the child leads a new process group */
 
 struct spawn {
 	pid_t pid;
@@ -22,6 +23,12 @@ struct spawn {
  * itself failed sp->exec_errno holds its errno too (ENOENT: not found,
  * EACCES: not executable), and the child has already been reaped. */
 int spawn(struct spawn *sp, char *const argv[], int flags, int log_fd);
+/* spawn() with the child's stdout on out_fd and its stderr on err_fd,
+ * each left as it is when < 0. With SPAWN_PGRP the child is the leader of
+ * a new process group (pgid sp->pid), so all it starts can be signalled
+ * at once. */
+int spawn_io(struct spawn *sp, char *const argv[], int flags, int out_fd,
+    int err_fd);
 /* Close sp->in if still open and wait for the child; 0 and *status (as
  * from waitpid), or -1 with errno. */
 int spawn_wait(struct spawn *sp, int *status);
