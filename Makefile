@@ -32,7 +32,7 @@ LIBS_ctl           = $(JANSSON_LIBS)
 LIBS_liverelay     = $(LWS_LIBS) $(JANSSON_LIBS)
 LIBS_camconf       = $(JANSSON_LIBS)
 LIBS_hookrun       = $(JANSSON_LIBS)
-LIBS_prune         = $(JANSSON_LIBS)
+LIBS_prune         = $(JANSSON_LIBS) -lm
 LIBS_metrics       = $(LWS_LIBS) $(JANSSON_LIBS)
 
 TOOLS   = $(notdir $(wildcard cmd/*))
