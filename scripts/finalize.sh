@@ -41,6 +41,13 @@ with_me() {
 	setpriv --pdeathsig TERM "$@"
 }
 
+# The folder stays locked (shared) while this script and the programs it
+# starts work in it: prune(1) leaves a locked folder alone.
+if ! command exec 9<"$dir" 2>/dev/null || ! flock -s 9; then
+	echo "finalize.sh: $dir: cannot lock the folder" >&2
+	exit 1
+fi
+
 status=0
 fps=$(fpsest -- "$dir" 2>/dev/null) || fps=
 if [ "$kind" = segments ]; then

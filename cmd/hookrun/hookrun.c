@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hookrun.h"
@@ -103,6 +104,7 @@ main(int argc, char *argv[])
 	int64_t grace_us = DEFAULT_GRACE_S * 1000000LL;
 	const char *event = "finalized", *dir;
 	char why[1024 + 256], result[256], dir_text[1024];
+	struct stat held, named;
 	struct run r;
 	int ch, dir_fd;
 
@@ -138,11 +140,15 @@ main(int argc, char *argv[])
 	logtext_escape(dir_text, sizeof dir_text, dir, strlen(dir));
 	if ((dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		err(1, "%s", dir_text);
-	if (flock(dir_fd, LOCK_SH | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			errx(1, "%s: being removed by prune; hook not run", dir_text);
-		err(1, "%s: lock", dir_text);
-	}
+	/* prune holds the lock only while it looks at the folder or deletes
+	 * it; after a deletion the folder is no longer where it was. */
+	while (flock(dir_fd, LOCK_SH) < 0)
+		if (errno != EINTR)
+			err(1, "%s: lock", dir_text);
+	if (fstat(dir_fd, &held) < 0 || stat(dir, &named) < 0 ||
+	    held.st_nlink == 0 || held.st_dev != named.st_dev ||
+	    held.st_ino != named.st_ino)
+		errx(1, "%s: removed by prune; hook not run", dir_text);
 	if (facts_export(dir_fd, dir, event, why, sizeof why) < 0) {
 		logtext_escape(result, sizeof result, why, strlen(why));
 		errx(1, "%s; hook not run", result);
