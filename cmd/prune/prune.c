@@ -208,7 +208,7 @@ main(int argc, char *argv[])
 	const char *dir;
 	uint64_t free_bytes = 0, need = 0, total;
 	int64_t now_us;
-	size_t i, n = 0, kept = 0;
+	size_t i, n = 0, kept = 0, len;
 	int ch, dry_run = 0, verbose = 0, root_fd, r, rv = 0;
 
 	while ((ch = getopt_long(argc, argv, "nv", longopts, NULL)) != -1) {
@@ -246,7 +246,11 @@ main(int argc, char *argv[])
 	if (!g.keep_free && !g.max_age && !g.max_total)
 		errx(2, "no goal: give --keep-free, --max-age or --max-total");
 	dir = argv[0];
-	logtext_escape(dir_text, sizeof dir_text, dir, strlen(dir));
+	/* "rec/" is shown "rec", so that its sessions are "rec/NAME". */
+	len = strlen(dir);
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	logtext_escape(dir_text, sizeof dir_text, dir, len);
 
 	if ((root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		err(1, "%s", dir_text);
