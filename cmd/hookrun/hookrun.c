@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,8 +107,16 @@ main(int argc, char *argv[])
 	char why[1024 + 256], result[256], dir_text[1024];
 	struct stat held, named;
 	struct run r;
+	sigset_t stop;
 	int ch, dir_fd;
 
+	/* A stop asked for from the start is kept until the hook runs, and
+	 * then stops it (run_hook reads these signals). */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 	while ((ch = getopt_long(argc, argv, "+t:k:e:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
