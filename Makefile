@@ -37,7 +37,7 @@ LIBS_metrics       = $(LWS_LIBS) $(JANSSON_LIBS)
 
 TOOLS   = $(notdir $(wildcard cmd/*))
 PROGS   = $(addprefix $(O)/bin/,$(TOOLS))
-SCRIPTS = $(wildcard scripts/*.sh)
+SCRIPTS = $(wildcard scripts/*.sh scripts/hooks/*.sh)
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(patsubst lib/%.c,$(O)/obj/lib/%.o,$(LIB_SRC))
 HEADERS = $(wildcard lib/*.h)

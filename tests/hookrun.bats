@@ -241,6 +241,8 @@ FAST=(-- --retries 1 --low-level-retries 1 --contimeout 5s)
 @test "rclone-upload.sh: usage" {
 	run -0 "$HOOK" --help
 	[ "$output" = "usage: rclone-upload.sh [-H] [-k] REMOTE:PATH [-- RCLONE_OPTION...]" ]
+	run -0 "$HOOK" --version
+	[ "$output" = "rclone-upload.sh (camrec) $(cat "$REPO/VERSION")" ]
 	run -2 "$HOOK"
 	run -2 --separate-stderr "$HOOK" nocolon
 	[ "$stderr" = 'rclone-upload.sh: "nocolon": expected an rclone remote, NAME:PATH' ]
