@@ -326,3 +326,72 @@ left() {
 	[ "$(left)" = "mnt " ]
 	[ -f rec/mnt/inner/stream.mp4 ]
 }
+
+@test "continuous recording into a small tmpfs: finalize and prune after each session, while the next is written; nothing fails, no open session is touched" {
+	mkdir tm
+	one=$(du -s -B1 "$BASE" | cut -f1)
+	mount -t tmpfs -o size=$((one * 5)) tmpfs tm 2>/dev/null ||
+		skip "cannot mount a small tmpfs here (needs root and mount permission)"
+	MOUNTED=$BATS_TEST_TMPDIR/tm
+	mkdir tm/rec
+	N=10
+	# One record stream of N sessions; chunk k ends session k-1 and holds
+	# all of session k but its end, so session k is open while k-1 is
+	# finalized and pruned.
+	echo "open 7" > desc
+	: > prev
+	for k in $(seq 1 $((N + 1))); do
+		[ "$k" -eq 1 ] || echo "stopped 7" >> desc
+		if [ "$k" -le "$N" ]; then
+			echo "started 7" >> desc
+			echo "clip 7 $CLIP seq=$((k * 1000))" >> desc
+		else
+			echo "close 7" >> desc
+		fi
+		mkrec desc | frameparse > cur
+		head -c "$(stat -c %s prev)" cur | cmp - prev
+		tail -c +"$(($(stat -c %s prev) + 1))" cur > "chunk$k"
+		mv cur prev
+	done
+	mkfifo feed ended
+	sessionwriter -d tm/rec -s 0 feed > ended 2> sw.err &
+	PIDS+=("$!")
+	sw=$!
+	(
+		while read -r what dir; do
+			echo "$what $dir" >> seen
+			finalize.sh -q "$dir" || echo "finalize failed: $dir" >> seen
+			prune -v --keep-free 50% tm/rec 2>> prune.log || echo "prune failed" >> seen
+			echo done >> progress
+		done
+	) < ended &
+	loop=$!
+	PIDS+=("$loop")
+	exec 7> feed
+	: > progress
+	for k in $(seq 1 $((N + 1))); do
+		cat "chunk$k" >&7
+		wait_for "[ \$(wc -l < $BATS_TEST_TMPDIR/progress) -ge $((k - 1)) ]" 60
+	done
+	exec 7>&-
+	wait "$sw"
+	wait "$loop"
+	cat seen prune.log sw.err >&2
+	[ "$(grep -c '^closed ' seen)" -eq "$N" ]
+	run -1 grep -v '^closed ' seen
+	[ ! -s sw.err ]
+	run -1 grep -q 'cannot keep' prune.log
+	# prune had work to do, oldest first, and left the open session alone
+	# every time it ran while one was open
+	deleted=$(sed -n 's/^prune: deleted tm\/rec\/\([^:]*\):.*/\1/p' prune.log)
+	[ "$(echo "$deleted" | wc -l)" -ge $((N - 5)) ]
+	[ "$deleted" = "$(sed 's/^closed tm\/rec\///' seen | head -n "$(echo "$deleted" | wc -l)")" ]
+	[ "$(grep -c ': open (recording)$' prune.log)" -ge $((N - 1)) ]
+	# what is left is whole
+	for d in tm/rec/*/; do
+		cmp "$CLIP" "$d/stream.h264"
+		[ "$(jget "$d/session.json" state)" = closed ]
+		[ -s "$d/stream.mp4" ]
+	done
+	[ -d "$(sed -n '$s/^closed //p' seen)" ]
+}
