@@ -177,6 +177,13 @@ vq_push(struct viewer_q *q, struct fanout_msg *m)
 	return VQ_OK;
 }
 
+void
+vq_restart(struct viewer_q *q)
+{
+	q->state = VQ_WAITING;
+	q->skips_in_row = 0;
+}
+
 struct fanout_msg *
 vq_peek(struct viewer_q *q)
 {

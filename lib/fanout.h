@@ -81,6 +81,9 @@ void vq_limits(struct viewer_q *q, unsigned max_skips, int64_t max_behind_us);
  * the next KEY: VQ_SKIPPED. Skipping max_skips times in a row without
  * draining, or for longer than max_behind_us, gives VQ_BEHIND. */
 enum vq_result vq_push(struct viewer_q *q, struct fanout_msg *m);
+/* The stream starts over (a new source, a new init segment follows): the
+ * viewer waits for the next KEY, as one that just came. */
+void vq_restart(struct viewer_q *q);
 /* The oldest queued message (the queue keeps its reference), or NULL. */
 struct fanout_msg *vq_peek(struct viewer_q *q);
 /* Remove the oldest message, counting it as sent, and unref it. */
