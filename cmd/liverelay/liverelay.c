@@ -128,6 +128,22 @@ apply(struct config *c, const struct overrides *o, char **source)
 	}
 }
 
+/* Where the status of a relay with these settings is read, for
+ * camlive.sh status: a wildcard address is reached on loopback. */
+static int
+print_status_url(const struct config *c)
+{
+	const char *host = c->host;
+	int v6 = strchr(host, ':') != NULL;
+
+	if (strcmp(host, "0.0.0.0") == 0)
+		host = "127.0.0.1";
+	else if (strcmp(host, "::") == 0)
+		host = "::1";
+	return printf("http://%s%s%s:%u/status\n", v6 ? "[" : "", host,
+	    v6 ? "]" : "", c->port) < 0 ? -1 : 0;
+}
+
 static struct lws_vhost *
 listen_on(struct lws_context **ctx, struct relay *r)
 {
@@ -170,12 +186,15 @@ main(int argc, char *argv[])
 	const char *file = NULL;
 	char why[512];
 	int64_t deadline = 0;
-	int ch, verbose = 0;
+	int ch, verbose = 0, url_only = 0;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "vc:H:p:P:i:s:b:g:q:f:", longopts,
+	while ((ch = getopt_long(argc, argv, "uvc:H:p:P:i:s:b:g:q:f:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'u':
+			url_only = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -208,6 +227,8 @@ main(int argc, char *argv[])
 	if (cfg.source == NULL)
 		errx(2, "no source: give \"source\" in the config file or the "
 		    "command after --");
+	if (url_only)
+		return print_status_url(&cfg) < 0 || stdout_close() < 0;
 
 	lws_set_log_level(verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR,
 	    NULL);

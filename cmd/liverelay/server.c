@@ -20,6 +20,7 @@
 #define SETTLED_US (10 * LWS_US_PER_SEC)	/* a run this long resets back-off */
 #define REAP_US (100 * LWS_USEC_PER_SEC / 1000)
 #define READ_CHUNK 65536
+#define CLOSE_WAIT_S 3			/* for a close frame to go out */
 #define READS_PER_WAKE 16		/* then let the viewers be served */
 
 static lws_usec_t
@@ -34,6 +35,11 @@ close_viewer(struct viewer *v, int code, const char *why)
 	if (v->close_why == NULL) {
 		v->close_code = code;
 		v->close_why = why;
+		/* What it has not been sent is of no use now, and a viewer
+		 * that stalled may never take the close frame: it gets a few
+		 * seconds, then the connection is cut. */
+		vq_free(&v->q);
+		lws_set_timeout(v->wsi, PENDING_TIMEOUT_USER_OK, CLOSE_WAIT_S);
 	}
 	lws_callback_on_writable(v->wsi);
 }
@@ -46,10 +52,13 @@ broadcast(struct relay *r, struct fanout_msg *m)
 	for (v = r->viewers; v; v = v->next) {
 		if (v->close_why)
 			continue;
-		if (vq_push(&v->q, m) == VQ_BEHIND)
+		if (vq_push(&v->q, m) == VQ_BEHIND) {
+			warnx("viewer %llu dropped: too slow, %llu messages "
+			    "skipped", (unsigned long long)v->id,
+			    (unsigned long long)v->q.msgs_dropped);
 			close_viewer(v, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 			    "too slow: stayed behind the stream");
-		else if (vq_peek(&v->q))
+		}		else if (vq_peek(&v->q))
 			lws_callback_on_writable(v->wsi);
 	}
 }
