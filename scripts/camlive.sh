@@ -34,7 +34,7 @@ if [ "$1" = status ]; then
 	[ $# -eq 2 ] || usage
 	# liverelay checks the file and says where its status is.
 	url=$(liverelay -u -c "$2") || exit $?
-	if ! curl -fsS --max-time 5 "$url"; then
+	if ! curl -fs --max-time 5 "$url"; then
 		echo "camlive: no relay answers at $url" >&2
 		exit 1
 	fi

@@ -314,3 +314,21 @@ first_packet() {
 	[[ $output != *FAIL* ]]
 	[ "$(grep -c '^ok ' <<<"$output")" -ge 17 ]
 }
+
+@test "camlive.sh: runs the relay from the config, options after -- override it; status" {
+	run -0 camlive.sh --version
+	[ "$output" = "camlive.sh (camrec) $(cat "$REPO/VERSION")" ]
+	run -2 camlive.sh
+	printf '{"host": "127.0.0.1", "port": %s, "source": %s}\n' "$PORT" "$FFMPEG_FMP4" >live.json
+	run -1 --separate-stderr camlive.sh status live.json
+	[ "$stderr" = "camlive: no relay answers at http://127.0.0.1:$PORT/status" ]
+	camlive.sh live.json -- -P /cam -i 5 2>relay.err 3>&- &
+	RELAY=$!
+	wait_port "$PORT" 15
+	run -0 camlive.sh status live.json
+	[[ $output == '{"path":"/cam","viewer_count":0,'* ]]
+	echo '{"port": "x"}' >bad.json
+	run -2 --separate-stderr camlive.sh bad.json
+	[ "$stderr" = "liverelay: bad.json: key \"port\": must be an integer from 1 to 65535" ]
+	run -2 --separate-stderr camlive.sh status bad.json
+}

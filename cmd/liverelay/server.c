@@ -35,7 +35,7 @@ close_viewer(struct viewer *v, int code, const char *why)
 	if (v->close_why == NULL) {
 		v->close_code = code;
 		v->close_why = why;
-		/* What it has not been sent is of no use now, and a viewer
+		/* What it has not been sent yet is of no use now, and a viewer
 		 * that stalled may never take the close frame: it gets a few
 		 * seconds, then the connection is cut. */
 		vq_free(&v->q);
