@@ -182,6 +182,21 @@ first_packet() {
 	RELAY=
 }
 
+@test "liverelay: with its stderr gone the relay keeps serving, and kill -9 still leaves no source" {
+	mkfifo err.fifo
+	liverelay -v -c live.json -H 127.0.0.1 -p "$PORT" 2>err.fifo 3>&- &
+	RELAY=$!
+	# The reader of its stderr goes away after the first line.
+	timeout 20 head -n 1 err.fifo >/dev/null
+	wait_port "$PORT" 15
+	run -0 $PY "$REPO/tests/liveview.py" "$URL" --messages 5
+	[[ $output == "messages 5 "* ]]
+	pid=$(st source pid)
+	kill -9 "$RELAY"
+	GONE_WAIT=10 gone "$RELAY" "$pid"
+	RELAY=
+}
+
 @test "liverelay: a source that hangs: viewers closed with a reason after the start timeout, the source and its children killed" {
 	# It ignores SIGTERM, as do the children it starts, and writes nothing.
 	printf '{"source": ["sh", "-c", "trap \\"\\" TERM; sleep 1000 & sleep 1000 & wait"]}\n' >live.json

@@ -227,9 +227,15 @@ main(int argc, char *argv[])
 	if (cfg.source == NULL)
 		errx(2, "no source: give \"source\" in the config file or the "
 		    "command after --");
-	if (url_only)
-		return print_status_url(&cfg) < 0 || stdout_close() < 0;
+	if (url_only) {
+		ch = print_status_url(&cfg) < 0 || stdout_close() < 0;
+		config_free(&cfg);
+		return ch;
+	}
 
+	/* A reader of stderr that went away must not kill the relay (and
+	 * lws ignores SIGPIPE only once its context exists). */
+	signal(SIGPIPE, SIG_IGN);
 	lws_set_log_level(verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR,
 	    NULL);
 	memset(&sa, 0, sizeof(sa));
