@@ -20,6 +20,7 @@
 #define SETTLED_US (10 * LWS_US_PER_SEC)	/* a run this long resets back-off */
 #define REAP_US (100 * LWS_USEC_PER_SEC / 1000)
 #define READ_CHUNK 65536
+#define TX_PACKET (1u << 20)		/* the most one send() takes */
 #define CLOSE_WAIT_S 3			/* for a close frame to go out */
 #define READS_PER_WAKE 16		/* then let the viewers be served */
 
@@ -521,7 +522,11 @@ callback_live(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 }
 
 const struct lws_protocols relay_protocols[] = {
-	{ "liverelay", callback_live, sizeof(struct viewer), 4096, 0, NULL, 0 },
+	/* A whole message in one send(): with the default (the rx buffer
+	 * size) each fragment would take several trips round the poll loop,
+	 * every one of them over all the viewers. */
+	{ "liverelay", callback_live, sizeof(struct viewer), 4096, 0, NULL,
+	    TX_PACKET },
 	{ "liverelay-source", callback_source, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
