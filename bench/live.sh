@@ -67,10 +67,11 @@ kill "$fan"
 
 for s in 0 "$stalled"; do
 	p=$(port)
-	"$bin/liverelay" -H 127.0.0.1 -p "$p" -i 60 -- python3 bench/livesrc.py &
+	"$bin/liverelay" -H 127.0.0.1 -p "$p" -i 60 -- python3 bench/livesrc.py 2>"$work/relay.err" &
 	relay=$!
 	wait_port "$p"
 	run "relay-stalled-$s" "$relay" "$p" "$s"
 	kill "$relay"
 	wait "$relay" || true
+	echo "result: relay-stalled-$s dropped_as_too_slow=$(grep -c 'dropped: too slow' "$work/relay.err")"
 done

@@ -231,7 +231,7 @@ main(int argc, char *argv[])
 	struct rusage ru;
 	int64_t start, measure_from, end;
 	double kbps_min = 1e30, kbps_max = 0, cpu;
-	uint64_t lost = 0, lossy = 0, closed = 0, keeping = 0, total = 0;
+	uint64_t lost = 0, lossy = 0, keeping = 0, total = 0;
 	int ep, port, ch;
 	long i;
 
@@ -322,10 +322,8 @@ main(int argc, char *argv[])
 		double kbps;
 		uint64_t want;
 
-		if (v->stalled) {
-			closed += v->closed;
+		if (v->stalled)
 			continue;
-		}
 		kbps = (double)v->bytes * 8 / 1000 / (double)secs;
 		kbps_min = kbps < kbps_min ? kbps : kbps_min;
 		kbps_max = kbps > kbps_max ? kbps : kbps_max;
@@ -345,7 +343,6 @@ main(int argc, char *argv[])
 	    "complete=%llu with_gaps=%llu fragments_missing=%llu\n", kbps_min,
 	    kbps_max, (unsigned long long)total, (unsigned long long)keeping,
 	    (unsigned long long)lossy, (unsigned long long)lost);
-	printf("stalled_closed_by_relay=%llu\n", (unsigned long long)closed);
 	printf("generator_cpu_percent=%.0f\n", 100 * cpu /
 	    ((double)(now_us() - start) / 1e6));
 	return 0;

@@ -209,6 +209,17 @@ first_packet() {
 	grep -q "nothing within the start timeout (2s)" relay.err
 }
 
+@test "liverelay: a source that keeps dying before its first bytes: viewers closed after the start timeout" {
+	printf '{"source": ["false"]}\n' >live.json
+	relay_start -s 3 -b 0.2
+	viewer v1 --seconds 30 --texts v1.texts
+	wait_for '[ "$(cat v1.out)" ]' 30
+	[ "$(cat v1.out)" = "messages 0 bytes 0 close 1011 source did not start: no data within the start timeout" ]
+	grep -q '"reason":"source ended (exit status 1)"' v1.texts
+	[ "$(st source running)" = false ]
+	[ "$(st source state)" = '"idle"' ]
+}
+
 @test "liverelay: kill -9 of the relay with a hanging source leaves nothing behind" {
 	printf '{"source": ["sh", "-c", "trap \\"\\" TERM; exec sleep 1000"]}\n' >live.json
 	relay_start -s 60

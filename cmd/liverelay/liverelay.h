@@ -118,7 +118,7 @@ struct relay {
 	int shutting_down;
 	struct source src;
 	struct lws *src_wsi;		/* the source's stdout, adopted */
-	int src_eof;			/* its stdout ended */
+	int got_data;			/* the source gave a message */
 	struct cutter cut;
 	struct fanout_msg *init;	/* the latest init segment */
 	double backoff;			/* s, the next restart's delay */

@@ -145,6 +145,7 @@ start_source(struct relay *r)
 	}
 	r->src.fd = -1;
 	r->state = RELAY_STARTING;
+	r->got_data = 0;
 	r->up_since = mono_us();
 	r->started_wall = time(NULL);
 	if (r->cfg->verbose)
@@ -160,10 +161,15 @@ on_start_timeout(lws_sorted_usec_list_t *sul)
 {
 	struct relay *r = lws_container_of(sul, struct relay, start_sul);
 
-	if (r->state != RELAY_STARTING)
+	/* A source that keeps dying before its first bytes is as good as
+	 * one that hangs. */
+	if (r->state == RELAY_BACKOFF && !r->got_data) {
+		lws_sul_cancel(&r->restart_sul);
+		r->state = RELAY_IDLE;
+	} else if (r->state != RELAY_STARTING)
 		return;
-	warnx("source pid %d: nothing within the start timeout (%gs)",
-	    (int)r->src.pid, r->cfg->start_timeout);
+	warnx("source: nothing within the start timeout (%gs)",
+	    r->cfg->start_timeout);
 	close_all(r, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
 	    "source did not start: no data within the start timeout");
 	stop_source(r);
@@ -253,6 +259,7 @@ forward(struct relay *r, struct fanout_msg *m)
 {
 	struct viewer *v;
 
+	r->got_data = 1;
 	if (r->state == RELAY_STARTING) {
 		r->state = RELAY_RUNNING;
 		lws_sul_cancel(&r->start_sul);
