@@ -143,13 +143,15 @@ first_packet() {
 
 @test "liverelay: a viewer returning within the idle timeout keeps the same source" {
 	relay_start -i 4
+	viewer v2 --after go --seconds 8 --ready v2.ready
 	viewer v1 --messages 3
 	wait_for '[ "$(cat v1.out)" ]' 30
 	pid=$(st source pid)
-	viewer v2 --seconds 8 --ready v2.ready
+	wait_for '[ "$(st viewer_count)" = 0 ]' 10
+	touch go
 	wait_for '[ -e v2.ready ]' 15
 	# Longer than the timeout with the viewer there: the timer was cancelled.
-	wait_for '[ "$(cat v2.out)" ]' 30
+	wait_for '[ "$(cat v2.out)" ]' 40
 	grep -q '^messages [1-9]' v2.out
 	[ "$(st source pid)" = "$pid" ]
 	run ! grep -q "stopping the source" relay.err

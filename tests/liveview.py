@@ -8,6 +8,7 @@ connecting, with a small socket buffer, so the relay sees a stalled viewer.
 """
 import argparse
 import asyncio
+import os
 import socket
 import sys
 import time
@@ -18,6 +19,12 @@ import websockets
 
 async def view(args):
     url = urllib.parse.urlparse(args.url)
+    if args.after:
+        # Started ahead (python is slow to start on a loaded machine),
+        # connects the moment the test says.
+        deadline = time.monotonic() + args.seconds
+        while not os.path.exists(args.after) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
     sock = socket.socket()
     if args.stall:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -72,6 +79,7 @@ def main():
     p.add_argument("--out")
     p.add_argument("--texts")
     p.add_argument("--ready", help="file created once connected")
+    p.add_argument("--after", help="connect only once this file exists")
     p.add_argument("--messages", type=int, default=0)
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--stall", action="store_true")
