@@ -307,7 +307,8 @@ first_packet() {
 		-c:v libx264 -preset ultrafast -b:v 4M -g 25 -pix_fmt yuv420p clip.mp4
 	printf '{"source": ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", "clip.mp4", "-c", "copy", "-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-frag_duration", "200000", "pipe:1"]}\n' >live.json
 	relay_start -q 262144
-	viewer slow --stall --seconds 60
+	viewer slow --stall --seconds 60 --ready slow.ready
+	wait_for '[ -e slow.ready ]' 30
 	viewer fast --seconds 60 --out fast.mp4
 	wait_for 'grep -q "viewer 1 dropped: too slow" relay.err' 60
 	wait_for '[ "$(st viewer_count)" = 1 ]' 20
