@@ -21,7 +21,7 @@ LWS_LIBS     = $(shell pkg-config --libs libwebsockets 2>/dev/null || echo -lweb
 JANSSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 # Libraries each tool links beyond lib/libcamrec.a.
-LIBS_wsrecv        = $(LWS_LIBS)
+LIBS_wsrecv        = $(LWS_LIBS) $(JANSSON_LIBS)
 LIBS_camsim        = $(LWS_LIBS) -lm
 LIBS_sessionwriter = $(JANSSON_LIBS)
 LIBS_sessionrecover = $(JANSSON_LIBS)

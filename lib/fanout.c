@@ -29,7 +29,7 @@ fanout_msg_new(const void *data, size_t len, unsigned flags)
 	m->refs = 1;
 	m->len = len;
 	m->flags = flags;
-	if (len)
+	if (len && data != NULL)
 		memcpy(m->buf + FANOUT_PRE, data, len);
 	return m;
 }

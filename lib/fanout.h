@@ -16,7 +16,8 @@
 struct fanout_msg;
 
 /* fanout.c */
-/* A message holding a copy of data, one reference; NULL with errno ENOMEM. */
+/* A message holding a copy of data (or, when data is NULL, len bytes for
+ * the caller to fill), one reference; NULL with errno ENOMEM. */
 struct fanout_msg *fanout_msg_new(const void *data, size_t len, unsigned flags);
 struct fanout_msg *fanout_msg_ref(struct fanout_msg *m);
 void fanout_msg_unref(struct fanout_msg *m);	/* NULL is fine */
