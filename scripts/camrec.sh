@@ -27,7 +27,7 @@ case "${1:-}" in
 --version) echo "camrec.sh (camrec) ${camrec_version:-$(cat "$(dirname "$0")/../VERSION")}"; exit 0 ;;
 esac
 
-host=0.0.0.0 port=50001 dir=./recordings jobs=2 rundir= web=
+host=0.0.0.0 port=50001 dir=./recordings jobs=2 rundir='' web=''
 while getopts H:p:d:j:R:w: opt; do
 	case $opt in
 	H) host=$OPTARG ;;
