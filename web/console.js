@@ -145,7 +145,8 @@ class WebCodecsView {
 }
 
 // A phone's preview through Media Source Extensions: jmuxer makes
-// fragmented MP4 of the access units for a <video>.
+// fragmented MP4 of the access units for a <video>. jmuxer must see the
+// SPS only once its MediaSource is open, so nothing is fed before that.
 class MseView {
   constructor(box) {
     this.video = document.createElement('video');
@@ -155,25 +156,24 @@ class MseView {
     this.box = box;
     this.config = null;
     this.waitKey = true;
+    this.ready = false;
     this.frames = 0;
-    this.jm = null;
+    this.jm = new JMuxer({ node: this.video, mode: 'video', flushingTime: 0,
+      fps: 30, maxDelay: 1000, debug: false,
+      onReady: () => { this.ready = true; },
+      onError: () => { this.waitKey = true; } });
   }
   push(flags, ts, au) {
     if (flags & 2) { this.config = au; return; }
     const key = (flags & 1) !== 0;
-    if (this.waitKey && !key) return;
-    if (!this.jm) {
-      this.jm = new JMuxer({ node: this.video, mode: 'video', flushingTime: 0,
-        fps: 30, maxDelay: 1000, debug: false,
-        onError: () => { this.waitKey = true; } });
-      this.box.replaceChildren(this.video);
-    }
+    if (!this.ready || (this.waitKey && !key)) return;
     const data = key && this.config && !findSps(au) ? concat(this.config, au) : au;
     this.waitKey = false;
     this.jm.feed({ video: data });
-    this.box.dataset.frames = ++this.frames;
+    if (this.frames++ === 0) this.box.replaceChildren(this.video);
+    this.box.dataset.frames = this.frames;
   }
-  close() { if (this.jm) this.jm.destroy(); }
+  close() { this.jm.destroy(); }
 }
 
 // An ESP32 board's preview: each JPEG as an image.
