@@ -9,14 +9,13 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "beneath.h"
 #include "util.h"
 #include "wsrecv.h"
 
@@ -36,18 +35,6 @@ http_root_open(const char *dir)
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	return fd;
-}
-
-/* Open path below the folder dirfd, or -1 with errno. */
-int
-http_open_beneath(int dirfd, const char *path, int flags)
-{
-	struct open_how how;
-
-	memset(&how, 0, sizeof how);
-	how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY);
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
 
 /* Whether a decoded request path is one this server may look up: no
@@ -243,7 +230,7 @@ respond_file(struct lws *wsi, struct http_req **slot, int root, const char *rel,
 	off_t from, to;
 	int fd, rr = 0;
 
-	if ((fd = http_open_beneath(root, rel, O_RDONLY | O_NONBLOCK)) < 0) {
+	if ((fd = open_beneath(root, rel, O_RDONLY | O_NONBLOCK)) < 0) {
 		if (errno == EXDEV || errno == ELOOP || errno == EACCES)
 			return respond_text(wsi, slot, 403, "forbidden\n", head);
 		return respond_text(wsi, slot, 404, "not found\n", head);

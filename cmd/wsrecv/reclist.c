@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "beneath.h"
 #include "wsrecv.h"
 
 #define SESSION_JSON_MAX	(1u << 20)
@@ -32,7 +33,7 @@ load_session(int rootfd, const char *name)
 
 	if ((size_t)snprintf(path, sizeof path, "%s/session.json", name) >= sizeof path)
 		return NULL;
-	if ((fd = http_open_beneath(rootfd, path, O_RDONLY | O_NONBLOCK)) < 0)
+	if ((fd = open_beneath(rootfd, path, O_RDONLY | O_NONBLOCK)) < 0)
 		return NULL;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > SESSION_JSON_MAX || (buf = malloc((size_t)st.st_size + 1)) == NULL) {
@@ -61,7 +62,7 @@ file_size(int rootfd, const char *name, const char *file)
 
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", name, file) >= sizeof path)
 		return -1;
-	if ((fd = http_open_beneath(rootfd, path, O_RDONLY | O_NONBLOCK)) < 0)
+	if ((fd = open_beneath(rootfd, path, O_RDONLY | O_NONBLOCK)) < 0)
 		return -1;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		st.st_size = -1;

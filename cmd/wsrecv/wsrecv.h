@@ -15,11 +15,10 @@
  *
  * wsrecv.c calls ctl.c, dev.c, view.c, http.c, conn.c, out.c and peers.c;
  * ctl.c calls conn.c and out.c; dev.c calls camcmd.c, view.c, conn.c and
- * out.c; view.c calls conn.c; http.c calls reclist.c, which calls nothing
- * of wsrecv but http_open_beneath; conn.c, out.c and peers.c call no other
- * part. The server state is the per-vhost
- * data of the WebSocket protocol, each connection its per-session data,
- * as in the libwebsockets minimal examples. */
+ * out.c; view.c calls conn.c; http.c calls reclist.c; conn.c, out.c,
+ * peers.c, camcmd.c and reclist.c call no other part. The server state is
+ * the per-vhost data of the WebSocket protocol, each connection its
+ * per-session data, as in the libwebsockets minimal examples. */
 #ifndef WSRECV_H
 #define WSRECV_H
 
@@ -275,7 +274,6 @@ void dev_camera_close(struct dev *d, struct conn *cam);
 
 /* http.c */
 int http_root_open(const char *dir);
-int http_open_beneath(int dirfd, const char *path, int flags);
 int http_request(const struct http *h, struct lws *wsi, struct http_req **slot,
     const char *uri, size_t len);
 int http_writeable(struct lws *wsi, struct http_req **slot);
