@@ -153,6 +153,8 @@ camcmd_parse(char *line, struct camcmd *c, char *err, size_t n)
 		c->quality = v;
 		return 0;
 	}
+	if (w[1][strspn(w[1], "0123456789")] == '\0')
+		return fail(err, n, "bad ESP32 quality (1 to 63)", w[1]);
 	c->res = w[1];
 	if (nw > 2 && number(w[2], 1, 63, &c->quality) < 0)
 		return fail(err, n, "bad ESP32 quality (1 to 63)", w[2]);

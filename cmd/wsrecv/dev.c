@@ -233,12 +233,12 @@ dev_init(struct server *s, struct views *views, const char *status_path)
 	return d;
 }
 
+/* After the context is destroyed, which ends the timer with it. */
 void
 dev_free(struct dev *d)
 {
 	if (d == NULL)
 		return;
-	lws_sul_cancel(&d->tick);
 	json_decref(d->status);
 	free(d);
 }

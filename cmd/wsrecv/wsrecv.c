@@ -559,6 +559,7 @@ main(int argc, char *argv[])
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
 	struct server *s;
+	struct dev *dev;
 	struct sigaction sa;
 	const char *host = "0.0.0.0", *fifo = NULL, *www = NULL, *recs = NULL;
 	const char *status = NULL;
@@ -740,8 +741,9 @@ main(int argc, char *argv[])
 	 * signal from now on must not touch the context being destroyed. */
 	signal_ctx = NULL;
 	out_detach();
+	dev = s->dev;		/* s goes with the vhost */
 	lws_context_destroy(ctx);
-	dev_free(s->dev);
+	dev_free(dev);
 	if (out_finish() < 0)
 		err(1, "stdout");
 	return 0;
