@@ -24,6 +24,11 @@
 
 #define PHONE_HDR	16	/* timestamp, sequence, length */
 
+/* The preview header is written in front of an image (into the record
+ * header's room) or of an access unit (over the phone's header). */
+_Static_assert(PREVIEW_HDR <= REC_HDR, "preview header in the record header's room");
+_Static_assert(FANOUT_PRE >= LWS_PRE, "room for the WebSocket frame header");
+
 /* A camera's preview state: made on its first message, freed when it goes. */
 struct feed {
 	int jpeg;			/* an ESP32 board: JPEG images */
@@ -87,23 +92,29 @@ view_rate(struct conn *cam, int64_t now, double *fps, double *kbps)
 	*kbps = (double)f->bytes_last * 8 / 1000;
 }
 
+/* The preview message of data: the header is written into the
+ * PREVIEW_HDR bytes before data, which the caller lends (and gets back as
+ * they were), so that the one copy made is the shared message's. */
 static struct fanout_msg *
 preview_msg(struct conn *cam, int type, int flags, uint64_t t_us,
-    const unsigned char *data, size_t len)
+    unsigned char *data, size_t len)
 {
+	unsigned char saved[PREVIEW_HDR], *p = data - PREVIEW_HDR;
 	struct fanout_msg *m;
-	unsigned char *p;
 
-	if ((m = fanout_msg_new(NULL, PREVIEW_HDR + len,
-	    flags & (PREVIEW_KEY | PREVIEW_CONFIG) ? FANOUT_KEY : 0)) == NULL)
-		err(1, "memory");
-	p = fanout_msg_data(m);
+	memcpy(saved, p, PREVIEW_HDR);
 	p[0] = (unsigned char)type;
 	p[1] = (unsigned char)flags;
 	p[2] = p[3] = 0;
 	be64_put(p + 4, cam->id);
 	be64_put(p + 12, t_us);
-	memcpy(p + PREVIEW_HDR, data, len);
+	/* A codec config is never dropped and does not start a viewer: only
+	 * a key frame does. */
+	m = fanout_msg_new(p, PREVIEW_HDR + len, flags & PREVIEW_CONFIG ?
+	    FANOUT_INIT : flags & PREVIEW_KEY ? FANOUT_KEY : 0);
+	memcpy(p, saved, PREVIEW_HDR);
+	if (m == NULL)
+		err(1, "memory");
 	return m;
 }
 
@@ -180,14 +191,15 @@ jpeg_ok(const unsigned char *p, size_t len)
 	    p[len - 2] == 0xff && p[len - 1] == 0xd9;
 }
 
-/* A complete binary message from a camera. */
+/* A complete binary message from a camera, with REC_HDR free bytes before
+ * it (conn.c reassembles so); msg is as it was when this returns. */
 void
-view_frame(struct views *v, struct conn *cam, const unsigned char *msg,
+view_frame(struct views *v, struct conn *cam, unsigned char *msg,
     size_t len, int64_t now)
 {
 	struct feed *f = feed_get(cam);
 	struct fanout_msg *m;
-	const unsigned char *au;
+	unsigned char *au;
 	size_t aulen;
 	int kind, flags;
 
@@ -264,8 +276,9 @@ view_watch(struct views *v, struct viewer *vw, struct conn *cam, int raw, int on
 		push(v, vw, w, f->config);
 	if (f->key != NULL)
 		push(v, vw, w, f->key);
+	/* The frames since that key frame are gone: wait for the next one. */
 	if (!f->jpeg)
-		w->q.skipping = 1;
+		w->q.state = VQ_WAITING;
 }
 
 int
@@ -343,8 +356,8 @@ view_writeable(struct viewer *vw)
 				lws_callback_on_writable(vw->c->wsi);
 				return 0;
 			}
-			n = lws_write(vw->c->wsi, fanout_msg_data(m), fanout_msg_len(m),
-			    LWS_WRITE_BINARY);
+			n = lws_write(vw->c->wsi, fanout_msg_sendbuf(m),
+			    fanout_msg_len(m), LWS_WRITE_BINARY);
 			if (n < (int)fanout_msg_len(m))
 				return -1;
 			vq_pop(&w->q);

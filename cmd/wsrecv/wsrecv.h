@@ -230,7 +230,7 @@ int ctl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 #define PREVIEW_CONFIG	2	/* flags: SPS and PPS, no picture */
 
 /* view.c */
-void view_frame(struct views *v, struct conn *cam, const unsigned char *msg,
+void view_frame(struct views *v, struct conn *cam, unsigned char *msg,
     size_t len, int64_t now);
 void view_rate(struct conn *cam, int64_t now, double *fps, double *kbps);
 void view_watch(struct views *v, struct viewer *vw, struct conn *cam, int raw,
