@@ -179,7 +179,8 @@ reclist_json(int rootfd, size_t *len)
 		json_decref(s);
 	}
 	closedir(dir);
-	qsort(v, n, sizeof *v, newest_first);
+	if (n > 0)
+		qsort(v, n, sizeof *v, newest_first);
 	arr = json_array();
 	for (i = 0; i < n; i++) {
 		if (i < RECLIST_MAX)
