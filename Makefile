@@ -21,7 +21,7 @@ LWS_LIBS     = $(shell pkg-config --libs libwebsockets 2>/dev/null || echo -lweb
 JANSSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 # Libraries each tool links beyond lib/libcamrec.a.
-LIBS_wsrecv        = $(LWS_LIBS)
+LIBS_wsrecv        = $(LWS_LIBS) $(JANSSON_LIBS)
 LIBS_camsim        = $(LWS_LIBS) -lm
 LIBS_sessionwriter = $(JANSSON_LIBS)
 LIBS_sessionrecover = $(JANSSON_LIBS)
@@ -89,7 +89,7 @@ lint:
 	mandoc -Tlint -W warning $(MANS)
 	shellcheck $(SCRIPTS) tests/*.bash tests/run tests/check .ci/run
 
-install: all install-scripts install-man
+install: all install-scripts install-man install-web
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
 
@@ -105,7 +105,16 @@ install-man:
 	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s || exit 1; done
 
+# The console page, and jmuxer when deps.sh installed it beside the page.
+WEBDIR ?= $(PREFIX)/share/camrec/web
+JMUXER  = web/node_modules/jmuxer/dist/jmuxer.min.js
+install-web:
+	install -d $(DESTDIR)$(WEBDIR)
+	install -m 644 $(wildcard web/*.html web/*.js web/*.css web/*.png) $(DESTDIR)$(WEBDIR)
+	if [ -f $(JMUXER) ]; then install -d $(DESTDIR)$(WEBDIR)/node_modules/jmuxer/dist && \
+		install -m 644 $(JMUXER) $(DESTDIR)$(WEBDIR)/node_modules/jmuxer/dist; fi
+
 clean:
 	rm -rf bin obj build-san
 
-.PHONY: all deps check check-san demo bench lint install install-scripts install-man clean
+.PHONY: all deps check check-san demo bench lint install install-scripts install-man install-web clean

@@ -13,7 +13,7 @@ set -u
 # The number in the top-level VERSION file; make install writes it here.
 camrec_version=
 
-synopsis="usage: camrec.sh [-H HOST] [-p PORT] [-d DIR] [-j JOBS] [-R RUNDIR] [-- WSRECV_OPTIONS]"
+synopsis="usage: camrec.sh [-H HOST] [-p PORT] [-d DIR] [-j JOBS] [-R RUNDIR] [-w WEBDIR] [-- WSRECV_OPTIONS]"
 usage() {
 	echo "$synopsis" >&2
 	exit 2
@@ -27,14 +27,15 @@ case "${1:-}" in
 --version) echo "camrec.sh (camrec) ${camrec_version:-$(cat "$(dirname "$0")/../VERSION")}"; exit 0 ;;
 esac
 
-host=0.0.0.0 port=50001 dir=./recordings jobs=2 rundir=
-while getopts H:p:d:j:R: opt; do
+host=0.0.0.0 port=50001 dir=./recordings jobs=2 rundir='' web=''
+while getopts H:p:d:j:R:w: opt; do
 	case $opt in
 	H) host=$OPTARG ;;
 	p) port=$OPTARG ;;
 	d) dir=$OPTARG ;;
 	j) jobs=$OPTARG ;;
 	R) rundir=$OPTARG ;;
+	w) web=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -59,6 +60,14 @@ done
 
 mkdir -p "$dir" || exit 1
 dir=$(cd "$dir" && pwd) || exit 1
+# The console page: the tree's web/ or the installed one, unless -w.
+if [ -z "$web" ]; then
+	for d in "$here/../web" "$here/../share/camrec/web"; do
+		[ -f "$d/index.html" ] && web=$d && break
+	done
+fi
+console=()
+[ -n "$web" ] && console=(--www "$web" --recordings "$dir")
 # One recorder per folder. The lock is on an open file that every child
 # inherits, so the folder stays locked while any process of a recorder
 # lives, even one that outlived its script; those end within a second or
@@ -183,7 +192,7 @@ unfinished >"$rundir/unfinished"
 # this script, which then shuts the pipeline down in order. Each dies with
 # this script: wsrecv, frameparse and sessionwriter get SIGTERM, and end as
 # they would at the end of their input.
-setsid setpriv --pdeathsig TERM wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" "$@" >"$rundir/records" &
+setsid setpriv --pdeathsig TERM wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" "${console[@]}" --status "$CAMREC_STATUS" "$@" >"$rundir/records" &
 wsrecv_pid=$!
 setsid setpriv --pdeathsig TERM frameparse <"$rundir/records" >"$rundir/frames" &
 frameparse_pid=$!
@@ -195,6 +204,7 @@ running=" $wsrecv_pid $frameparse_pid $sessionwriter_pid $finalize_pid "
 printf '%s\n' "$wsrecv_pid" >"$rundir/wsrecv.pid"
 printf '%s %s %s %s\n' "$wsrecv_pid" "$frameparse_pid" "$sessionwriter_pid" "$finalize_pid" >"$rundir/pids"
 log "recording to $dir, listening on $host:$port (control: $CAMREC_CTL)"
+[ -n "$web" ] && log "console: http://$host:$port/"
 
 # Operator commands: ctl reads what this script was given on stdin.
 exec 3<&0

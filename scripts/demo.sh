@@ -44,6 +44,7 @@ until [ -p "$work/run/ctl.fifo" ] && ctl -n list >/dev/null 2>&1; do
 	[ "$i" -lt 100 ] || { echo "demo: recorder did not start" >&2; cat "$work/camrec.log" >&2; exit 1; }
 	sleep 0.1
 done
+say "console (while the demo runs): http://127.0.0.1:$port/"
 
 say "starting camsim, a simulated Android phone"
 camsim -u "ws://127.0.0.1:$port/android-cam" --clip "$work/clip.h264" --model "camsim demo phone" \

@@ -15,6 +15,20 @@ packages="gcc make pkg-config libwebsockets-dev libjansson-dev ffmpeg bats
 python3 python3-websockets mandoc shellcheck util-linux procps time"
 packages="$packages rclone"   # scripts/hooks/rclone-upload.sh and its test
 packages="$packages curl"   # camlive.sh status, liverelay.bats
+packages="$packages chromium chromium-driver python3-selenium"   # the console's tests in a real browser
+
+# The console page's MSE preview (phones, where the browser has no
+# WebCodecs) uses jmuxer from npm, installed beside the page, not in git.
+web=$(dirname "$0")/../web
+if [ ! -f "$web/node_modules/jmuxer/dist/jmuxer.min.js" ]; then
+	if command -v npm >/dev/null 2>&1; then
+		npm install --prefix "$web" --no-save --no-package-lock --no-audit \
+			--no-fund --silent jmuxer@2.1.1 >&2 ||
+			echo "deps: npm could not install jmuxer; the console previews phones only with WebCodecs" >&2
+	else
+		echo "deps: no npm; the console previews phones only with WebCodecs" >&2
+	fi
+fi
 
 missing=
 for p in $packages; do

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "campath.h"
 #include "rec.h"
 #include "util.h"
 #include "wsrecv.h"
@@ -39,6 +40,7 @@
 /* Pollfds lws holds beside the connections: the listen socket, its event
  * pipe, the control FIFO and stdout. */
 #define POLL_OTHERS	4
+#define DEFAULT_VIEW_QUEUE (4u << 20)	/* per console and camera watched */
 
 static volatile sig_atomic_t got_signal;
 static struct lws_context *signal_ctx;	/* what a signal wakes, while it may */
@@ -49,7 +51,9 @@ usage(FILE *f, int status)
 	fprintf(f, "usage: wsrecv [-v] [-H host] [-p port] [-c fifo] [-m bytes] "
 	    "[-i seconds] [--lines]\n"
 	    "              [--max-connections n] [--max-per-address n] "
-	    "[--rx-budget bytes]\n");
+	    "[--rx-budget bytes]\n"
+	    "              [--www dir] [--recordings dir] [--status file] "
+	    "[--view-queue bytes]\n");
 	exit(status);
 }
 
@@ -254,6 +258,11 @@ on_open(struct server *s, struct conn *c, struct lws *wsi)
 	size_t blen;
 
 	conn_start(c, wsi, ++s->next_id, mono_us());
+	/* A console is no camera: it is served, not recorded. */
+	if (s->dev != NULL && campath_kind(c->path, strlen(c->path)) == CAMPATH_DEV) {
+		dev_open(s->dev, c);
+		return 0;
+	}
 	if (!s->lines) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		o.wall_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -279,6 +288,8 @@ on_open(struct server *s, struct conn *c, struct lws *wsi)
 	if (s->stopping)
 		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, REASON_GOING_AWAY,
 		    sizeof REASON_GOING_AWAY - 1);
+	if (s->dev != NULL)
+		dev_camera_open(s->dev, c);
 	backpressure(s);
 	return 0;
 }
@@ -303,6 +314,17 @@ on_receive(struct server *s, struct conn *c, const void *in, size_t len)
 	case CONN_RX_MESSAGE:
 		break;
 	}
+	if (c->console != NULL) {
+		dev_receive(s->dev, c, c->rx + REC_HDR, c->rx_len, c->rx_binary);
+		c->rx_len = 0;
+		return 0;
+	}
+	/* The consoles see the message before it goes to the output queue,
+	 * which owns it from then on. */
+	if (s->dev != NULL && c->rx_binary)
+		view_frame(&s->views, c, c->rx + REC_HDR, c->rx_len, t);
+	else if (s->dev != NULL)
+		dev_camera_text(s->dev, c, (const char *)c->rx + REC_HDR, c->rx_len);
 	if (s->lines) {
 		/* The buffer is kept for the next message. */
 		if (!c->rx_binary && out_line(c->rx_len ? c->rx + REC_HDR :
@@ -331,6 +353,15 @@ on_close(struct server *s, struct conn *c)
 
 	s->rx_used -= c->rx_cap;
 	budget_release(s, c);
+	if (c->console != NULL) {
+		dev_close(s->dev, c);
+		conn_finish(c, &e);
+		return;
+	}
+	if (s->dev != NULL) {
+		view_camera_gone(&s->views, c);
+		dev_camera_close(s->dev, c);
+	}
 	conn_finish(c, &e);
 	if (e.clean)
 		flags |= REC_CLOSE_CLEAN;
@@ -428,7 +459,20 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		c->last_rx_us = mono_us();
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (c->console != NULL)
+			return dev_writeable(c);
 		return conn_writeable(c);
+	case LWS_CALLBACK_HTTP:
+		if (s->http.www_fd < 0 && s->http.rec_fd < 0)
+			break;
+		return http_request(&s->http, wsi, &c->http, in, len);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return http_writeable(wsi, &c->http);
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (c != NULL)
+			http_done(&c->http);
+		break;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		conn_peer_close(c, in, len);
 		return 0;
@@ -502,6 +546,10 @@ main(int argc, char *argv[])
 		{ "max-connections", required_argument, NULL, 'C' },
 		{ "max-per-address", required_argument, NULL, 'A' },
 		{ "rx-budget", required_argument, NULL, 'B' },
+		{ "www", required_argument, NULL, 'W' },
+		{ "recordings", required_argument, NULL, 'R' },
+		{ "status", required_argument, NULL, 'S' },
+		{ "view-queue", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -511,8 +559,12 @@ main(int argc, char *argv[])
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
 	struct server *s;
+	struct dev *dev;
 	struct sigaction sa;
-	const char *host = "0.0.0.0", *fifo = NULL;
+	const char *host = "0.0.0.0", *fifo = NULL, *www = NULL, *recs = NULL;
+	const char *status = NULL;
+	uint64_t view_queue = DEFAULT_VIEW_QUEUE;
+	int www_fd = -1, rec_fd = -1;
 	unsigned port = DEFAULT_PORT, idle_s = DEFAULT_IDLE;
 	uint64_t max_message = DEFAULT_MAX_MSG, max_sockets = 0;
 	uint64_t max_per_addr = DEFAULT_PER_ADDR, rx_budget = 0;
@@ -556,6 +608,18 @@ main(int argc, char *argv[])
 		case 'B':
 			rx_budget = number("--rx-budget", optarg, 1, MAX_BUDGET);
 			break;
+		case 'W':
+			www = optarg;
+			break;
+		case 'R':
+			recs = optarg;
+			break;
+		case 'S':
+			status = optarg;
+			break;
+		case 'Q':
+			view_queue = number("--view-queue", optarg, 65536, 1ull << 30);
+			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
@@ -571,6 +635,10 @@ main(int argc, char *argv[])
 		usage(stderr, 2);
 	if (*host == '\0')
 		errx(2, "-H: empty host");
+	if (www != NULL && (www_fd = http_root_open(www)) < 0)
+		err(2, "--www %s", www);
+	if (recs != NULL && (rec_fd = http_root_open(recs)) < 0)
+		err(2, "--recordings %s", recs);
 	/* One message must fit the budget, or it could never be finished. */
 	if (rx_budget == 0)
 		rx_budget = max_message > DEFAULT_BUDGET ? max_message : DEFAULT_BUDGET;
@@ -644,6 +712,11 @@ main(int argc, char *argv[])
 	s->max_per_addr = max_per_addr;
 	s->cap_loopback = cap_loopback;
 	s->rx_budget = rx_budget;
+	s->http.www_fd = www_fd;
+	s->http.rec_fd = rec_fd;
+	s->views.queue_max = view_queue;
+	if (www != NULL)
+		s->dev = dev_init(s, &s->views, status);
 
 	if (out_init(STDOUT_FILENO, lines) < 0)
 		err(1, "stdout");
@@ -668,7 +741,9 @@ main(int argc, char *argv[])
 	 * signal from now on must not touch the context being destroyed. */
 	signal_ctx = NULL;
 	out_detach();
+	dev = s->dev;		/* s goes with the vhost */
 	lws_context_destroy(ctx);
+	dev_free(dev);
 	if (out_finish() < 0)
 		err(1, "stdout");
 	return 0;

@@ -7,11 +7,18 @@
  *	conn.c    one connection: reassembly, send queue, close, pings
  *	out.c     the output queue on stdout
  *	peers.c   the accepted sockets, counted in all and per address
+ *	dev.c     the consoles on /dev: their commands, the cameras' answers
+ *	camcmd.c  a console's command checked and made into a camera's message
+ *	view.c    live previews: each camera's frames fanned out to consoles
+ *	http.c    plain HTTP: the page and the recordings folder
+ *	reclist.c the list of recordings, from their session.json
  *
- * wsrecv.c calls ctl.c, conn.c, out.c and peers.c; ctl.c calls conn.c and
- * out.c; conn.c, out.c and peers.c call no other part. The server state is the per-vhost
- * data of the WebSocket protocol, each connection its per-session data,
- * as in the libwebsockets minimal examples. */
+ * wsrecv.c calls ctl.c, dev.c, view.c, http.c, conn.c, out.c and peers.c;
+ * ctl.c calls conn.c and out.c; dev.c calls camcmd.c, view.c, conn.c and
+ * out.c; view.c calls conn.c; http.c calls reclist.c; conn.c, out.c,
+ * peers.c, camcmd.c and reclist.c call no other part. The server state is
+ * the per-vhost data of the WebSocket protocol, each connection its
+ * per-session data, as in the libwebsockets minimal examples. */
 #ifndef WSRECV_H
 #define WSRECV_H
 
@@ -37,6 +44,10 @@
 
 /* One message waiting to be written to a client, LWS_PRE bytes of
  * headroom in front of the payload for lws to build the frame header. */
+struct http_req;
+struct feed;
+struct console;
+
 struct sendmsg {
 	struct sendmsg *next;
 	size_t len;
@@ -73,6 +84,10 @@ struct conn {
 	uint16_t close_code;
 	char close_reason[CLOSE_REASON_MAX + 1];
 	size_t close_reason_len;
+
+	struct http_req *http;		/* a plain HTTP request being answered */
+	struct feed *feed;		/* a camera's preview state (view.c) */
+	struct console *console;	/* a console on /dev (dev.c) */
 };
 
 /* Why a connection is not read. */
@@ -85,6 +100,31 @@ struct peers {
 	struct connmap by_sock;		/* lws wsi -> its address's count */
 	size_t sockets;
 };
+
+/* The roots served over plain HTTP: open folders, or -1. */
+struct http {
+	int www_fd;			/* --www: the page */
+	int rec_fd;			/* --recordings */
+};
+
+struct watch;
+/* A console as a viewer of previews (view.c); embedded in its state. */
+struct viewer {
+	struct viewer *prev, *next;
+	struct conn *c;
+	struct watch *watches;		/* one per camera watched */
+	int behind;			/* being closed: it could not keep up */
+};
+
+/* Every viewer; part of the server. */
+struct views {
+	struct viewer *viewers;
+	size_t nviewers;
+	size_t queue_max;		/* bytes per viewer and camera */
+	unsigned long skipped, behind;	/* messages dropped, viewers closed */
+};
+
+struct dev;
 
 /* The server: the per-vhost data of the ws protocol, allocated on the
  * vhost by main() and freed by lws with it. */
@@ -117,6 +157,10 @@ struct server {
 	struct conn *rx_owner;		/* may go over the budget to finish */
 	size_t rx_waiting;		/* connections held for budget */
 	int64_t budget_logged_us;
+
+	struct http http;
+	struct views views;
+	struct dev *dev;		/* consoles on /dev, with --www */
 };
 
 /* How a connection ended, for its CLOSE record. */
@@ -176,5 +220,66 @@ void peers_free(struct peers *p);
 int ctl_open(struct server *s, const char *path);
 int ctl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len);
+
+/* A preview message: this header, then an H.264 access unit (Annex B)
+ * or a JPEG image. */
+#define PREVIEW_HDR	20	/* type, flags, 2 zero bytes, camera, time us */
+#define PREVIEW_H264	1
+#define PREVIEW_JPEG	2
+#define PREVIEW_KEY	1	/* flags: a key frame, or an image */
+#define PREVIEW_CONFIG	2	/* flags: SPS and PPS, no picture */
+
+/* view.c */
+void view_frame(struct views *v, struct conn *cam, unsigned char *msg,
+    size_t len, int64_t now);
+void view_rate(struct conn *cam, int64_t now, double *fps, double *kbps);
+void view_watch(struct views *v, struct viewer *vw, struct conn *cam, int raw,
+    int on);
+int view_watches(const struct viewer *vw, uint64_t cam);
+void view_add(struct views *v, struct viewer *vw, struct conn *c);
+void view_remove(struct views *v, struct viewer *vw);
+void view_camera_gone(struct views *v, struct conn *cam);
+int view_writeable(struct viewer *vw);
+size_t view_queued(const struct viewer *vw);
+
+/* camcmd.c */
+enum camcmd_verb { CAMCMD_START, CAMCMD_STOP, CAMCMD_STATUS };
+enum camcmd_to { CAMCMD_ALL, CAMCMD_PHONES, CAMCMD_BOARDS };
+struct camcmd {
+	enum camcmd_verb verb;
+	enum camcmd_to to;
+	const char *res;		/* ESP32 frame size, or NULL */
+	long quality;			/* ESP32 JPEG quality, 0: not given */
+	int has_ratio;
+	long ratio_w, ratio_h, bitrate, fps, segment;	/* phones */
+};
+void camcmd_init(struct camcmd *c, enum camcmd_verb verb);
+int camcmd_esp_size(const char *s, const char **canon);
+int camcmd_check(struct camcmd *c, char *err, size_t n);
+int camcmd_parse(char *line, struct camcmd *c, char *err, size_t n);
+size_t camcmd_message(const struct camcmd *c, int board, char *buf, size_t n);
+const char *camcmd_name(const struct camcmd *c);
+
+/* dev.c */
+struct dev *dev_init(struct server *s, struct views *views, const char *status_path);
+void dev_free(struct dev *d);
+void dev_open(struct dev *d, struct conn *c);
+void dev_close(struct dev *d, struct conn *c);
+int dev_writeable(struct conn *c);
+void dev_receive(struct dev *d, struct conn *c, const unsigned char *msg,
+    size_t len, int binary);
+void dev_camera_text(struct dev *d, struct conn *cam, const char *text, size_t len);
+void dev_camera_open(struct dev *d, struct conn *cam);
+void dev_camera_close(struct dev *d, struct conn *cam);
+
+/* http.c */
+int http_root_open(const char *dir);
+int http_request(const struct http *h, struct lws *wsi, struct http_req **slot,
+    const char *uri, size_t len);
+int http_writeable(struct lws *wsi, struct http_req **slot);
+void http_done(struct http_req **slot);
+
+/* reclist.c */
+char *reclist_json(int rootfd, size_t *len);
 
 #endif

@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""Drive the console page in headless Chromium (Debian's chromium and
+chromium-driver through python3-selenium) against a running recorder that
+has one simulated phone and one simulated ESP32 board connected.
+
+usage: console_browser.py URL --model TEXT [--no-webcodecs] [--artifacts DIR]
+                          [--screenshot FILE]
+
+Steps, each bounded in time: both cameras appear; the device model is
+shown as text; start all, both confirm; each preview's pixels change; the
+layout narrows to one column on a phone-sized window; stop all, both
+confirm; a recording appears with its thumbnail and plays in the page.
+Exits 0 when all passed; else says which step failed and, with
+--artifacts, leaves a screenshot and the page's log there.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+
+class Failed(Exception):
+    pass
+
+
+def wait(what, cond, timeout=30):
+    end = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < end:
+        try:
+            last = cond()
+            if last:
+                return last
+        except Exception as e:  # the page is changing under us
+            last = e
+        time.sleep(0.2)
+    raise Failed(f"timed out ({timeout} s) waiting for {what} (last: {last!r})")
+
+
+def cards(d):
+    return {c.get_attribute("data-kind"): c for c in d.find_elements(By.CSS_SELECTOR, "#cameras .camera")}
+
+
+def frames(card):
+    return int(card.find_element(By.CSS_SELECTOR, ".preview").get_attribute("data-frames") or 0)
+
+
+def answer(card):
+    return card.find_element(By.CSS_SELECTOR, ".answer").text
+
+
+def run(d, a):
+    d.get(a.url)
+    kind = d.find_element(By.ID, "decoder").text
+    want = "mse" if a.no_webcodecs else "webcodecs"
+    if kind != "phone preview: " + want:
+        raise Failed(f"decoder: {kind!r}, want {want}")
+    c = wait("a phone and an ESP32 board in the list", lambda: len(cards(d)) == 2 and cards(d))
+    phone, esp = c["phone"], c["esp32"]
+
+    # The device model is text: no element made of it, no script run.
+    model = phone.find_element(By.CSS_SELECTOR, ".model")
+    if model.text != "model: " + a.model:
+        raise Failed(f"model shown as {model.text!r}")
+    if model.find_elements(By.CSS_SELECTOR, "*") or d.execute_script("return window.__xss"):
+        raise Failed("the device model became HTML")
+
+    d.find_element(By.ID, "start-all").click()
+    wait("both cameras to confirm start", lambda: answer(phone).startswith("start: confirmed")
+         and answer(esp).startswith("start: confirmed"))
+
+    # Pixels: two screenshots of each preview, some frames apart.
+    wait("pictures in both previews", lambda: frames(phone) >= 3 and frames(esp) >= 3)
+    shots = {}
+    for name, card in (("phone", phone), ("esp", esp)):
+        box = card.find_element(By.CSS_SELECTOR, ".preview")
+        first = box.screenshot_as_png
+        n = frames(card)
+        wait(f"{name} preview to move on", lambda: frames(card) >= n + 5)
+        time.sleep(0.3)
+        second = box.screenshot_as_png
+        if first == second:
+            raise Failed(f"{name} preview did not change")
+        shots[name] = second
+
+    # Phones' screens: one column.
+    size = d.get_window_size()
+    d.set_window_size(400, 900)
+    cols = wait("a one-column layout", lambda: d.execute_script(
+        "return getComputedStyle(document.querySelector('main')).gridTemplateColumns.split(' ').length === 1"
+        " && getComputedStyle(document.getElementById('cameras')).gridTemplateColumns.split(' ').length === 1"))
+    d.set_window_size(size["width"], size["height"])
+
+    d.find_element(By.ID, "stop-all").click()
+    wait("both cameras to confirm stop", lambda: answer(phone).startswith("stop: confirmed")
+         and answer(esp).startswith("stop: confirmed"))
+
+    # The phone's recording, finalized, with its thumbnail, plays.
+    peer = phone.find_element(By.CSS_SELECTOR, ".peer").text.split(" ")[0]
+    rec = wait("the phone's recording with a thumbnail", lambda: next(
+        (r for r in d.find_elements(By.CSS_SELECTOR, "#recordings .recording")
+         if r.text.startswith(peer) and d.execute_script(
+             "return arguments[0].querySelector('img').naturalWidth > 0", r)), None), 60)
+    rec.click()
+    wait("the recording to play", lambda: d.execute_script(
+        "const p = document.getElementById('player');"
+        "return !p.hidden && p.readyState >= 2 && p.videoWidth > 0 && p.currentTime > 0"), 30)
+    if a.screenshot:
+        d.set_window_size(1280, 1400)
+        d.execute_script("window.scrollTo(0, 0)")
+        time.sleep(1)
+        if a.screenshot.endswith(".jpg"):
+            # Small enough to keep in the tree.
+            png = a.screenshot + ".png"
+            d.save_screenshot(png)
+            subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", png,
+                            "-q:v", "5", a.screenshot], check=True)
+            os.unlink(png)
+        else:
+            d.save_screenshot(a.screenshot)
+    return cols
+
+
+def main():
+    p = argparse.ArgumentParser(usage=__doc__)
+    p.add_argument("url")
+    p.add_argument("--model", required=True)
+    p.add_argument("--no-webcodecs", action="store_true")
+    p.add_argument("--artifacts")
+    p.add_argument("--screenshot")
+    a = p.parse_args()
+    o = webdriver.ChromeOptions()
+    o.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,800", "--autoplay-policy=no-user-gesture-required",
+                "--mute-audio"):
+        o.add_argument(arg)
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+    try:
+        if a.no_webcodecs:
+            # As on a page opened by a plain-http LAN address.
+            d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source":
+                "delete window.VideoDecoder; delete window.VideoEncoder; delete window.EncodedVideoChunk;"})
+        run(d, a)
+        print("ok")
+        return 0
+    except Exception as e:
+        print(f"console_browser: {e}", file=sys.stderr)
+        if a.artifacts:
+            os.makedirs(a.artifacts, exist_ok=True)
+            tag = "nowebcodecs" if a.no_webcodecs else "webcodecs"
+            d.save_screenshot(os.path.join(a.artifacts, f"console-{tag}.png"))
+            with open(os.path.join(a.artifacts, f"console-{tag}.log"), "w") as f:
+                for entry in d.get_log("browser"):
+                    f.write(f"{entry}\n")
+                f.write(d.find_element(By.ID, "log").text + "\n")
+            print(f"console_browser: screenshot and log in {a.artifacts}", file=sys.stderr)
+        return 1
+    finally:
+        d.quit()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
