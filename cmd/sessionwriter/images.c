@@ -126,7 +126,8 @@ images_open(struct images *im, const char *root, size_t keep)
 	}
 	closedir(d);
 	/* An earlier run's images are the oldest; names go on after its seq. */
-	qsort(found, nfound, sizeof *found, by_age);
+	if (nfound > 0)
+		qsort(found, nfound, sizeof *found, by_age);
 	for (i = 0; i < nfound; i++)
 		push(im, found[i]);
 	free(found);
