@@ -138,6 +138,28 @@ c() {
 	[ "$(jget "$second/session.json" frames)" -eq 1 ]
 }
 
+@test "esp: --images keeps the newest N across runs, numbers going on, older ones deleted" {
+	hex=$(od -An -tx1 -v jpeg/i01.jpg | tr -d ' \n')
+	for run in 1 2; do
+		{
+			echo "open 1 path=/esp"
+			for i in 1 2 3 4; do echo "raw 1 $hex"; done
+			echo "raw 1 ffd8ff"
+			echo "close 1"
+		} | mkrec -o "in$run.rec"
+		frameparse "in$run.rec" 2>/dev/null | sessionwriter -d rec -s 0 --images=3 >/dev/null
+	done
+	ls rec/images >names
+	[ "$(wc -l <names)" -eq 3 ]
+	sed 's/^frame_[0-9]\{8\}_[0-9]\{6\}_\([0-9]*\)\.jpg$/\1/' names | sort -n | tr '\n' ' ' >seqs
+	[ "$(cat seqs)" = "6 7 8 " ]
+	for f in rec/images/*; do cmp "$f" jpeg/i01.jpg; done
+	# Each run made its own session of the four good images.
+	[ "$(find rec -name stream.mjpeg | wc -l)" -eq 2 ]
+	run -0 ls -A rec/images
+	[ "$(wc -l <<<"$output")" -eq 3 ]
+}
+
 @test "esp: invalid board commands are refused before anything is sent" {
 	pipeline
 	$PY "$REPO/tests/fakephone.py" --esp "ws://127.0.0.1:$port/esp" >fake.out &
