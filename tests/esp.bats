@@ -160,6 +160,39 @@ c() {
 	[ "$(wc -l <<<"$output")" -eq 3 ]
 }
 
+@test "esp: kill -9 mid-session, then sessionrecover: a torn image cut off, the rest finalized" {
+	hex=$(od -An -tx1 -v jpeg/i01.jpg | tr -d ' \n')
+	{
+		echo "open 1 path=/esp"
+		for i in 1 2 3; do echo "raw 1 $hex"; done
+		echo "pause 30"
+	} >desc
+	mkfifo pipe
+	sessionwriter -d rec -s 1 pipe >out 2>err &
+	sw=$!
+	pids="$pids $sw"
+	(mkrec desc | frameparse >pipe) &
+	pids="$pids $!"
+	wait_for "[ \$(cat rec/*/index.tsv 2>/dev/null | wc -l) -eq 4 ]" 15
+	dir=$(only_session rec)
+	# The lock keeps sessionrecover away from a live session.
+	run -4 sessionrecover "$dir"
+	kill -9 "$sw"
+	wait "$sw" || :
+	[ "$(jget "$dir/session.json" state)" = recording ]
+	# A crash in the middle of the fourth image's write.
+	head -c 1000 jpeg/i01.jpg >>"$dir/stream.mjpeg"
+	run -0 sessionrecover "$dir"
+	[ "$(jget "$dir/session.json" state)" = recovered ]
+	[ "$(jget "$dir/session.json" frames)" -eq 3 ]
+	[ "$(jget "$dir/session.json" first_device_ms)" = None ]
+	cat jpeg/i01.jpg jpeg/i01.jpg jpeg/i01.jpg | cmp - "$dir/stream.mjpeg"
+	run -0 finalize.sh "$dir"
+	[[ "$output" == *"images=3 "*"mp4=ok thumbnail=ok" ]]
+	ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
+		-of csv=p=0 "$dir/stream.mp4" | grep -qx 3
+}
+
 @test "esp: invalid board commands are refused before anything is sent" {
 	pipeline
 	$PY "$REPO/tests/fakephone.py" --esp "ws://127.0.0.1:$port/esp" >fake.out &
