@@ -135,6 +135,9 @@ c() {
 	[ "$(jget "$first/session.json" ended_by)" = stop ]
 	[ "$(jget "$first/session.json" frames)" -eq 2 ]
 	[ "$(jget "$second/session.json" started_by)" = start ]
+	$PY -c 'import json,sys; m = json.load(open(sys.argv[1]))["capture_message"]
+assert m == "ACK: 开始采集 (分辨率: HD, 质量: 12)", ascii(m)' "$second/session.json"
+	[ "$(jget "$first/session.json" capture_message)" = None ]
 	[ "$(jget "$second/session.json" frames)" -eq 1 ]
 }
 

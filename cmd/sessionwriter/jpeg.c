@@ -7,10 +7,15 @@
  * taken from the SENT record of the last command wsrecv passed to the
  * board, not from the ACK's free text (the real sketch writes Chinese).
  * Below sessionwriter.c; calls only session.c and images.c. */
+#include <err.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sessionwriter.h"
+#include "utf8.h"
 #include "util.h"
+
+#define ACK_KEEP 256		/* bytes of a start's ACK kept for session.json */
 
 /* Whether text (len bytes) starts with the word w. */
 static int
@@ -50,7 +55,7 @@ esp_image(struct sessions *ss, struct images *im, struct conn *c,
 		if (c->discard && r->t_us < c->retry_at_us)
 			return changed;
 		if (session_open(ss, c, r->t_us, c->discard ? "resumed" :
-		    c->esp_started ? "start" : "images", NULL, SESSION_IMAGES) < 0)
+		    c->esp_started ? "start" : "images", c->esp_ack, SESSION_IMAGES) < 0)
 			return 1;
 		c->discard = 0;
 		c->esp_started = 0;
@@ -87,6 +92,18 @@ esp_text(struct conn *c, const struct rec *r)
 		return 0;
 	c->esp_sent = ESP_SENT_NONE;
 	c->esp_started = sent == ESP_SENT_START;
+	/* The sketch says there what it started with (size, quality). */
+	free(c->esp_ack);
+	c->esp_ack = NULL;
+	if (c->esp_started) {
+		size_t n = r->len < ACK_KEEP ? r->len : ACK_KEEP;
+
+		if ((c->esp_ack = malloc(n + 1)) == NULL)
+			err(1, NULL);
+		memcpy(c->esp_ack, r->body, n);
+		c->esp_ack[n] = '\0';
+		utf8_fix(c->esp_ack, n);
+	}
 	if (c->s == NULL)
 		return 0;
 	session_end(c, r->t_us, sent == ESP_SENT_STOP ? "stop" : "start");

@@ -191,6 +191,7 @@ conn_free(struct conn *c)
 	free(c->last_status);
 	free(c->pending_message);
 	free(c->resume_message);
+	free(c->esp_ack);
 	free(c);
 }
 

@@ -181,6 +181,7 @@ struct conn {
 	/* ESP32 boards. */
 	int esp_sent;			/* enum esp_sent, until the board answers */
 	int esp_started;		/* it acknowledged a start; no image yet */
+	char *esp_ack;			/* that ACK's text, for capture_message */
 	uint64_t last_image_t_us;
 
 	struct rate rate;
