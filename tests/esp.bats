@@ -194,6 +194,12 @@ assert m == "ACK: 开始采集 (分辨率: HD, 质量: 12)", ascii(m)' "$second/
 	[[ "$output" == *"images=3 "*"mp4=ok thumbnail=ok" ]]
 	ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
 		-of csv=p=0 "$dir/stream.mp4" | grep -qx 3
+	# Finalized, it is a session prune may delete; the images folder is none.
+	mkdir rec/images
+	cp jpeg/i02.jpg rec/images/frame_20261201_000000_1.jpg
+	run -0 prune --max-total "$(($(du -sk rec | cut -f1) - $(du -sk "$dir" | cut -f1) + 4))K" rec
+	[ ! -e "$dir" ]
+	[ -f rec/images/frame_20261201_000000_1.jpg ]
 }
 
 @test "esp: invalid board commands are refused before anything is sent" {
