@@ -23,7 +23,8 @@ index_format(char *buf, const struct index_entry *e)
 int
 frame_kind_parse(const char *s, size_t len)
 {
-	static const uint8_t kinds[] = { FRAME_UNKNOWN, FRAME_CONFIG, FRAME_KEY, FRAME_DELTA };
+	static const uint8_t kinds[] = { FRAME_UNKNOWN, FRAME_CONFIG, FRAME_KEY, FRAME_DELTA,
+	    FRAME_JPEG };
 	size_t i;
 
 	for (i = 0; i < sizeof kinds; i++) {

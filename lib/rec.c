@@ -19,7 +19,8 @@ static const char *type_names[] = {
 	[REC_OPEN] = "open", [REC_CLOSE] = "close", [REC_TEXT] = "text",
 	[REC_BINARY] = "binary", [REC_SENT] = "sent", [REC_FRAME] = "frame",
 	[REC_BADFRAME] = "badframe", [REC_SEGMENT] = "segment",
-	[REC_BADSEGMENT] = "badsegment",
+	[REC_BADSEGMENT] = "badsegment", [REC_IMAGE] = "image",
+	[REC_BADIMAGE] = "badimage",
 };
 
 const char *

@@ -25,6 +25,8 @@ enum rec_type {
 	REC_BADFRAME = 17,	/* frameparse: a binary message that is no frame */
 	REC_SEGMENT  = 18,	/* frameparse: one MP4 segment from a phone */
 	REC_BADSEGMENT = 19,	/* frameparse: a segment message that is no segment */
+	REC_IMAGE    = 20,	/* frameparse: one JPEG image from an ESP32 board */
+	REC_BADIMAGE = 21,	/* frameparse: an ESP32 message that is no JPEG */
 };
 
 /* REC_CLOSE header flags. */
@@ -39,6 +41,7 @@ enum frame_kind {
 	FRAME_CONFIG  = 1,	/* SPS/PPS (and maybe SEI), no picture */
 	FRAME_KEY     = 2,	/* holds an IDR picture */
 	FRAME_DELTA   = 3,	/* holds a non-IDR picture */
+	FRAME_JPEG    = 4,	/* in an index only: an ESP32 board's JPEG image */
 };
 /* REC_FRAME body flags. */
 #define FRAME_WRAPPED 0x1	/* the sequence wrapped past 2^32 - 1 */
@@ -121,6 +124,29 @@ struct rec_badsegment {
 };
 #define REC_BADSEGMENT_FIXED 8
 
+/* A JPEG image from an ESP32 board, checked whole (SOI to EOI). */
+struct rec_image {
+	uint32_t number;		/* images on the connection, from 1 */
+	uint16_t width, height;		/* from its frame header; 0 when unknown */
+	const unsigned char *jpeg;
+	size_t jpeg_len;
+};
+#define REC_IMAGE_FIXED 8
+
+enum badimage_reason {
+	BADIMAGE_SHORT = 1,	/* fewer than 4 bytes */
+	BADIMAGE_NOSOI = 2,	/* does not start with FF D8 */
+	BADIMAGE_NOEOI = 3,	/* does not end with FF D9 */
+};
+
+struct rec_badimage {
+	uint32_t msg_len;		/* length of the offending message */
+	uint16_t reason;		/* enum badimage_reason */
+	const char *text;
+	size_t text_len;
+};
+#define REC_BADIMAGE_FIXED 8
+
 struct rec_reader {
 	int fd;
 	unsigned char *buf;
@@ -188,6 +214,10 @@ int rec_segment_parse(const struct rec *r, struct rec_segment *s);
 size_t rec_badsegment_pack_head(unsigned char *out, size_t cap,
     const struct rec_badsegment *b);
 int rec_badsegment_parse(const struct rec *r, struct rec_badsegment *b);
+void rec_image_pack(unsigned char out[REC_IMAGE_FIXED], const struct rec_image *im);
+int rec_image_parse(const struct rec *r, struct rec_image *im);
+void rec_badimage_pack(unsigned char out[REC_BADIMAGE_FIXED], const struct rec_badimage *b);
+int rec_badimage_parse(const struct rec *r, struct rec_badimage *b);
 /* CLOSE: u16 code then the reason text. */
 int rec_close_parse(const struct rec *r, uint16_t *code, const char **reason, size_t *reason_len);
 const char *frame_kind_name(uint8_t kind);

@@ -157,6 +157,47 @@ rec_badsegment_parse(const struct rec *r, struct rec_badsegment *b)
 	return 0;
 }
 
+void
+rec_image_pack(unsigned char out[REC_IMAGE_FIXED], const struct rec_image *im)
+{
+	be32_put(out, im->number);
+	be16_put(out + 4, im->width);
+	be16_put(out + 6, im->height);
+}
+
+int
+rec_image_parse(const struct rec *r, struct rec_image *im)
+{
+	if (r->type != REC_IMAGE || r->len < REC_IMAGE_FIXED)
+		return -1;
+	im->number = be32_get(r->body);
+	im->width = be16_get(r->body + 4);
+	im->height = be16_get(r->body + 6);
+	im->jpeg = r->body + REC_IMAGE_FIXED;
+	im->jpeg_len = r->len - REC_IMAGE_FIXED;
+	return 0;
+}
+
+void
+rec_badimage_pack(unsigned char out[REC_BADIMAGE_FIXED], const struct rec_badimage *b)
+{
+	be32_put(out, b->msg_len);
+	be16_put(out + 4, b->reason);
+	be16_put(out + 6, 0);
+}
+
+int
+rec_badimage_parse(const struct rec *r, struct rec_badimage *b)
+{
+	if (r->type != REC_BADIMAGE || r->len < REC_BADIMAGE_FIXED)
+		return -1;
+	b->msg_len = be32_get(r->body);
+	b->reason = be16_get(r->body + 4);
+	b->text = (const char *)r->body + REC_BADIMAGE_FIXED;
+	b->text_len = r->len - REC_BADIMAGE_FIXED;
+	return 0;
+}
+
 int
 rec_close_parse(const struct rec *r, uint16_t *code, const char **reason, size_t *reason_len)
 {
@@ -178,6 +219,8 @@ frame_kind_name(uint8_t kind)
 		return "key";
 	case FRAME_DELTA:
 		return "delta";
+	case FRAME_JPEG:
+		return "jpeg";
 	default:
 		return "unknown";
 	}

@@ -13,7 +13,7 @@ set -u
 # The number in the top-level VERSION file; make install writes it here.
 camrec_version=
 
-synopsis="usage: camrec.sh [-H HOST] [-p PORT] [-d DIR] [-j JOBS] [-R RUNDIR] [-w WEBDIR] [-- WSRECV_OPTIONS]"
+synopsis="usage: camrec.sh [-H HOST] [-p PORT] [-d DIR] [-j JOBS] [-I IMAGES] [-R RUNDIR] [-w WEBDIR] [-- WSRECV_OPTIONS]"
 usage() {
 	echo "$synopsis" >&2
 	exit 2
@@ -28,12 +28,16 @@ case "${1:-}" in
 esac
 
 host=0.0.0.0 port=50001 dir=./recordings jobs=2 rundir='' web=''
-while getopts H:p:d:j:R:w: opt; do
+# -I N: the newest N images of the ESP32 boards also in DIR/images (the old
+# server's folder); 0 (the default) leaves it out.
+images=0
+while getopts H:p:d:j:I:R:w: opt; do
 	case $opt in
 	H) host=$OPTARG ;;
 	p) port=$OPTARG ;;
 	d) dir=$OPTARG ;;
 	j) jobs=$OPTARG ;;
+	I) images=$OPTARG ;;
 	R) rundir=$OPTARG ;;
 	w) web=$OPTARG ;;
 	*) usage ;;
@@ -43,6 +47,11 @@ shift $((OPTIND - 1))
 case $jobs in
 '' | *[!0-9]* | 0) log "bad -j \"$jobs\": expected a whole number of finalize jobs from 1 up"; exit 2 ;;
 esac
+case $images in
+'' | *[!0-9]*) log "bad -I \"$images\": expected a whole number of images (0: none)"; exit 2 ;;
+esac
+images_opt=
+[ "$images" -eq 0 ] || images_opt=--images=$images
 
 # Tools from $CAMREC_BIN when set, else next to this script (a build
 # tree's bin/, or an installed bin/), then PATH.
@@ -171,7 +180,7 @@ unfinished() {
 	for d in "$dir"/*/; do
 		d=${d%/}
 		[ -f "$d/session.json" ] || continue
-		[ -f "$d/stream.h264" ] || continue
+		[ -f "$d/stream.h264" ] || [ -f "$d/stream.mjpeg" ] || continue
 		stale=0
 		for t in "$d"/.*.tmp-*; do
 			[ -e "$t" ] || continue
@@ -196,7 +205,7 @@ setsid setpriv --pdeathsig TERM wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" "$
 wsrecv_pid=$!
 setsid setpriv --pdeathsig TERM frameparse <"$rundir/records" >"$rundir/frames" &
 frameparse_pid=$!
-setsid setpriv --pdeathsig TERM sessionwriter -d "$dir" --status "$CAMREC_STATUS" <"$rundir/frames" >"$rundir/ended" &
+setsid setpriv --pdeathsig TERM sessionwriter -d "$dir" --status "$CAMREC_STATUS" ${images_opt:+"$images_opt"} <"$rundir/frames" >"$rundir/ended" &
 sessionwriter_pid=$!
 setpriv --pdeathsig KILL cat "$rundir/unfinished" "$rundir/ended" | finalize_loop &
 finalize_pid=$!

@@ -2,7 +2,9 @@
 # finalize.sh: turn one session folder into stream.mp4 and thumbnail.jpg.
 # Works on camrec folders (index.tsv: per-frame timestamps), on old
 # folders that hold only stream.h264 (a constant rate from fpsest), and on
-# folders of MP4 segments from phones on the current app (segments.tsv).
+# folders of MP4 segments from phones on the current app (segments.tsv),
+# and on an ESP32 board's JPEG images (stream.mjpeg: encoded to H.264,
+# each image shown until the next arrived).
 set -u
 # The number in the top-level VERSION file; make install writes it here.
 camrec_version=
@@ -30,8 +32,10 @@ if [ -f "$dir/stream.h264" ]; then
 	kind=frames
 elif [ -f "$dir/segments.tsv" ]; then
 	kind=segments
+elif [ -f "$dir/stream.mjpeg" ]; then
+	kind=images
 else
-	echo "finalize.sh: $dir: neither stream.h264 nor segments.tsv" >&2
+	echo "finalize.sh: $dir: neither stream.h264, segments.tsv nor stream.mjpeg" >&2
 	exit 3
 fi
 
@@ -49,8 +53,11 @@ if ! command exec 9<"$dir" 2>/dev/null || ! flock -s 9; then
 fi
 
 status=0
-fps=$(fpsest -- "$dir" 2>/dev/null) || fps=
-if [ "$kind" = segments ]; then
+fps=
+[ "$kind" = images ] || fps=$(fpsest -- "$dir" 2>/dev/null) || fps=
+if [ "$kind" = images ]; then
+	with_me mux -j "$dir" -- "$dir/stream.mjpeg" "$dir/stream.mp4" || status=$?
+elif [ "$kind" = segments ]; then
 	with_me mux -g "$dir" -- "$dir/stream.mp4" || status=$?
 elif [ -f "$dir/index.tsv" ]; then
 	with_me mux -t "$dir" -- "$dir/stream.h264" "$dir/stream.mp4" || status=$?
@@ -64,10 +71,12 @@ else
 	mp4="failed($status)"
 	# A thumbnail is still worth having when the MP4 could not be made.
 	src=$dir/stream.h264
-	if [ "$kind" = segments ]; then
+	if [ "$kind" = images ]; then
+		src=
+	elif [ "$kind" = segments ]; then
 		src=$dir/$(awk -F '\t' '!/^#/ { print $2; exit }' "$dir/segments.tsv")
 	fi
-	with_me thumb -- "$src" "$dir/thumbnail.jpg" >/dev/null 2>&1 || :
+	[ -z "$src" ] || with_me thumb -- "$src" "$dir/thumbnail.jpg" >/dev/null 2>&1 || :
 fi
 [ -f "$dir/thumbnail.jpg" ] && jpg=ok || jpg=missing
 
@@ -75,6 +84,17 @@ fi
 if [ "$kind" = segments ]; then
 	summary=$(awk -F '\t' '!/^#/ { n++ } END { printf "segments=%d", n }' \
 		"$dir/segments.tsv")
+elif [ "$kind" = images ]; then
+	# The board sends no time: the span is that of the arrivals.
+	summary=$(awk -F '\t' '
+		/^#/ { next }
+		$6 == "jpeg" { if (!n++) first = $3; last = $3 }
+		END { printf "images=%d duration=%.1fs", n, n ? (last - first) / 1e6 : 0 }
+	' "$dir/index.tsv" 2>/dev/null)
+	fps=$(awk -F '\t' '
+		$6 == "jpeg" { if (!n++) first = $3; last = $3 }
+		END { if (n > 1 && last > first) printf "%.2f", (n - 1) * 1e6 / (last - first) }
+	' "$dir/index.tsv" 2>/dev/null)
 elif [ -f "$dir/index.tsv" ]; then
 	summary=$(awk -F '\t' '
 		/^#/ { next }

@@ -107,10 +107,9 @@ setup() {
 	[ "$(frameparse in.rec 2>/dev/null | mkrec --frames | grep -c '^badframe 3 ')" -eq 25 ]
 }
 
-@test "esp, dev and live binaries and unknown record types pass through byte for byte" {
+@test "dev and live binaries, an ESP board's text and unknown record types pass through byte for byte" {
 	mkrec -o in.rec <<-EOF
 	open 1 path=/esp
-	raw 1 ffd8ffe000ffd9
 	open 2 path=/dev
 	raw 2 00000000000000010000000200000001
 	open 3 path=/live/x
@@ -124,6 +123,29 @@ setup() {
 	run frameparse in.rec
 	[ "$status" -eq 0 ]
 	frameparse in.rec | cmp - in.rec
+}
+
+@test "an ESP board's binaries become image records, or badimage records with a line naming the connection" {
+	mkrec -o in.rec <<-EOF
+	open 1 path=/esp
+	raw 1 ffd8ffc0000b08000200030100ffd9
+	raw 1 ffd8ffe000
+	raw 1 ffd8ffe000ffd9
+	close 1
+	EOF
+	run --separate-stderr frameparse in.rec
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "frameparse: conn 1: image of 5 bytes does not end with a JPEG EOI (FF D9): cut short?" ]
+	frameparse in.rec 2>/dev/null | recdump | cut -d' ' -f2- >dump
+	diff -u - <(grep -v -e ' open ' -e ' close ' dump) <<-EOF
+	conn=1 image number=1 size=3x2 len=15
+	conn=1 badimage len=5 reason="image of 5 bytes does not end with a JPEG EOI (FF D9): cut short?"
+	conn=1 image number=2 size=0x0 len=7
+	EOF
+	[ "$(wc -l <dump)" -eq 5 ]
+	# The image record carries the JPEG unchanged.
+	frameparse in.rec 2>/dev/null | $PY "$REPO/tests/recbody.py" --type image --index 0 | od -An -tx1 | tr -d ' \n' >body
+	[ "$(cat body)" = 0000000100030002ffd8ffc0000b08000200030100ffd9 ]
 }
 
 @test "a binary on a connection that was closed passes through untouched" {

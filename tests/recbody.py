@@ -11,7 +11,8 @@ import struct
 import sys
 
 TYPES = {"open": 1, "close": 2, "text": 3, "binary": 4, "sent": 5,
-         "frame": 16, "badframe": 17}
+         "frame": 16, "badframe": 17, "segment": 18, "badsegment": 19,
+         "image": 20, "badimage": 21}
 
 
 def main():

@@ -31,7 +31,7 @@ setup() {
 	mkdir empty
 	run --separate-stderr finalize.sh empty
 	[ "$status" -eq 3 ]
-	[ "$stderr" = "finalize.sh: empty: neither stream.h264 nor segments.tsv" ]
+	[ "$stderr" = "finalize.sh: empty: neither stream.h264, segments.tsv nor stream.mjpeg" ]
 	run -2 finalize.sh
 	run -2 finalize.sh a b
 }

@@ -412,7 +412,7 @@ record() {
 @test "usage: --help, --version, bad options" {
 	run sessionwriter --help
 	[ "$status" -eq 0 ]
-	[ "$output" = "usage: sessionwriter [-d dir] [-s seconds] [--segment-grace seconds] [--status file] [file]" ]
+	[ "$output" = "usage: sessionwriter [-d dir] [-s seconds] [--segment-grace seconds] [--esp-idle seconds] [--images[=N]] [--status file] [file]" ]
 	run sessionwriter --version
 	[ "$status" -eq 0 ]
 	[[ "$output" == "sessionwriter (camrec) "* ]]
@@ -421,6 +421,10 @@ record() {
 	[ "$stderr" = "sessionwriter: -s abc: not a number of seconds 0-86400" ]
 	run --separate-stderr sessionwriter -q
 	[ "$status" -eq 2 ]
+	run -2 --separate-stderr sessionwriter --esp-idle x
+	[ "$stderr" = "sessionwriter: --esp-idle x: not a number of seconds 0-86400" ]
+	run -2 --separate-stderr sessionwriter --images=0
+	[ "$stderr" = "sessionwriter: --images=0: not a number of images 1-1000000" ]
 	run --separate-stderr sessionwriter -d /nonexistent/a/b /dev/null
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "sessionwriter: /nonexistent/a/b: No such file or directory" ]

@@ -4,7 +4,8 @@
  * JSON are read in exactly one place and sequence gaps are counted once. A
  * malformed message is the client's problem, not the pipeline's: it becomes
  * a BADFRAME or BADSEGMENT record and a rate-limited warning, and the
- * stream goes on.
+ * stream goes on. An ESP32 board's binary messages are checked to be whole
+ * JPEG images and become IMAGE or BADIMAGE records the same way.
  * Everything it does not understand passes through untouched. */
 #include <err.h>
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "connmap.h"
 #include "frameparse.h"
 #include "h264.h"
+#include "jpeg.h"
 #include "rec.h"
 #include "util.h"
 
@@ -27,7 +29,8 @@
 
 struct conn {
 	uint64_t id;
-	int android;
+	int android, esp;
+	uint32_t images;		/* good images so far, ESP boards */
 	int have_seq;
 	uint32_t last_seq;
 	unsigned long long bad;		/* malformed messages seen */
@@ -79,8 +82,10 @@ on_open(const struct rec *r)
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		err(1, NULL);
 	c->id = r->conn;
-	c->android = rec_open_parse(r, &o) == 0 &&
-	    campath_kind(o.path, o.path_len) == CAMPATH_ANDROID;
+	if (rec_open_parse(r, &o) == 0) {
+		c->android = campath_kind(o.path, o.path_len) == CAMPATH_ANDROID;
+		c->esp = campath_kind(o.path, o.path_len) == CAMPATH_ESP;
+	}
 	if (connmap_put(&conns, c->id, c) < 0)
 		err(1, NULL);
 	c->next = conn_list;
@@ -154,6 +159,43 @@ on_binary(struct conn *c, const struct rec *r)
 	rec_frame_pack(fixed, &f);
 	put_or_die(rec_put(&wr, REC_FRAME, 0, r->conn, r->t_us, fixed,
 	    sizeof fixed, f.payload, f.payload_len));
+}
+
+/* A binary message of an ESP32 board: one whole JPEG becomes an IMAGE
+ * record, anything else a BADIMAGE record; nothing of it is passed on. */
+static void
+on_image(struct conn *c, const struct rec *r)
+{
+	static const char *const why[] = {
+		[BADIMAGE_SHORT] = "too short for a JPEG",
+		[BADIMAGE_NOSOI] = "does not start with a JPEG SOI (FF D8)",
+		[BADIMAGE_NOEOI] = "does not end with a JPEG EOI (FF D9): cut short?",
+	};
+	unsigned char fixed[REC_IMAGE_FIXED > REC_BADIMAGE_FIXED ?
+	    REC_IMAGE_FIXED : REC_BADIMAGE_FIXED];
+	struct rec_badimage b;
+	struct rec_image im;
+	struct jpeg_info info;
+	char text[128];
+	int reason;
+
+	if ((reason = jpeg_check(r->body, r->len, &info)) == 0) {
+		im.number = ++c->images;
+		im.width = info.width;
+		im.height = info.height;
+		rec_image_pack(fixed, &im);
+		put_or_die(rec_put(&wr, REC_IMAGE, 0, r->conn, r->t_us, fixed,
+		    REC_IMAGE_FIXED, r->body, r->len));
+		return;
+	}
+	snprintf(text, sizeof text, "image of %u bytes %s", r->len, why[reason]);
+	b.msg_len = r->len;
+	b.reason = (uint16_t)reason;
+	rec_badimage_pack(fixed, &b);
+	put_or_die(rec_put(&wr, REC_BADIMAGE, 0, r->conn, r->t_us, fixed,
+	    REC_BADIMAGE_FIXED, text, strlen(text)));
+	if (++c->bad <= WARN_PER_CONN)
+		warnx("conn %llu: %s", (unsigned long long)c->id, text);
 }
 
 /* A segment id for stderr: printable ASCII, the rest as \xHH, cut short. */
@@ -280,6 +322,8 @@ main(int argc, char *argv[])
 			c = connmap_get(&conns, r.conn);
 			if (c != NULL && c->android)
 				on_binary(c, &r);
+			else if (c != NULL && c->esp)
+				on_image(c, &r);
 			else
 				put_or_die(rec_copy(&wr, &r));
 			break;

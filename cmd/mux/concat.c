@@ -13,9 +13,8 @@
 #include "segindex.h"
 #include "util.h"
 
-/* Append s to the list inside ffconcat's single quotes. */
-static void
-quoted(FILE *f, const char *s)
+void
+concat_quote(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\'')
@@ -55,7 +54,7 @@ concat_list(const char *dir, const char *tsv, size_t *nfiles, size_t *bad_line,
 			break;
 		}
 		fputs("file 'file:", out);
-		quoted(out, path);
+		concat_quote(out, path);
 		fputs("'\n", out);
 	}
 	if (fclose(out) != 0 || i < si.n) {

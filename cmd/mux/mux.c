@@ -6,7 +6,10 @@
  * into ffmpeg's stdin, since ffmpeg takes no timestamp list for raw H.264.
  * Without an index (recordings of the old server) it runs the old server's
  * command with a fixed frame rate. ffmpeg writes to a temporary name that
- * is renamed only on success, so a stream.mp4 is never half written. */
+ * is renamed only on success, so a stream.mp4 is never half written.
+ * An ESP32 board's JPEG images (-j) are the one case that is encoded:
+ * browsers play no MJPEG in MP4, so they become H.264 here, once, after
+ * the session ended and off the recording path. */
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -37,7 +40,8 @@ static void
 usage(FILE *f, int status)
 {
 	fprintf(f, "usage: mux [-r fps | -t index] in.h264 out.mp4\n"
-	    "       mux -g segments out.mp4\n");
+	    "       mux -g segments out.mp4\n"
+	    "       mux -j index in.mjpeg out.mp4\n");
 	exit(status);
 }
 
@@ -210,6 +214,88 @@ join_segments(const char *segs, const char *out, const char *ffmpeg)
 	return 0;
 }
 
+/* An ESP32 board's session: its JPEG images encoded to H.264, each shown
+ * for as long as it lasted. */
+static int
+encode_images(const char *idx, const char *in, const char *out, const char *ffmpeg)
+{
+	struct images_plan ip;
+	struct feed feed = { 0 };
+	struct mapfile m;
+	struct index ix;
+	struct stat st;
+	const char *failed;
+	char *idx_path, *abs, *list, *url, *scale, *last;
+	size_t bad_line;
+
+	if (stat(idx, &st) == 0 && S_ISDIR(st.st_mode))
+		idx_path = xasprintf("%s/%s", idx, INDEX_NAME);
+	else
+		idx_path = xasprintf("%s", idx);
+	if (mapfile_open(in, &m) < 0)
+		err(3, "%s", in);
+	if ((abs = realpath(in, NULL)) == NULL)
+		err(3, "%s", in);
+	if (index_load(idx_path, &ix, &bad_line) < 0) {
+		if (errno == EINVAL && bad_line > 0)
+			errx(3, "%s: line %zu: malformed", idx_path, bad_line);
+		err(3, "%s", idx_path);
+	}
+	if ((list = images_list(abs, &ix, m.p, m.len, &ip)) == NULL) {
+		if (ip.n == 0)
+			errx(3, "%s: no whole JPEG image in %s", in, idx_path);
+		err(1, "%s", in);
+	}
+	if (ip.skipped)
+		warnx("%s: %zu index entries that are no whole JPEG image left out", in,
+		    ip.skipped);
+	if (ip.ts_fixed)
+		warnx("%s: %zu arrival times within 1 ms of the one before; moved 1 ms later",
+		    in, ip.ts_fixed);
+	if (ffrun_open(&run, out) < 0)
+		err(1, "%s: cannot write %s.log", out, out);
+	ffrun_catch_signals(&run);
+	if (ffrun_output(&run, out) < 0)
+		err(1, "asprintf");
+	url = xalloc(outfile_url(run.tmp[0]));
+	/* Every image at the first one's size (even, as yuv420p needs): a
+	 * board that changes resolution mid-session still makes one video. */
+	if (ip.width >= 2 && ip.height >= 2)
+		scale = xasprintf("scale=%u:%u,format=yuv420p", ip.width & ~1u,
+		    ip.height & ~1u);
+	else
+		scale = xasprintf("scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p");
+	/* The MP4 takes the last sample's duration from its packet. Without
+	 * B-frames every sample's time is its image's arrival, as the
+	 * playlist says, with no reordering for a player to undo. */
+	last = xasprintf("setts=duration=%llu/1000/TB", (unsigned long long)ip.last_ms);
+	{
+		char *args[] = { (char *)ffmpeg, "-nostdin", "-hide_banner", "-loglevel",
+		    "error", "-y", "-f", "concat", "-safe", "0", "-protocol_whitelist",
+		    "file,pipe,subfile", "-i", "pipe:0", "-map", "0:v:0", "-vf", scale,
+		    "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "veryfast", "-bf", "0",
+		    "-pix_fmt", "yuv420p", "-bsf:v", last, "-video_track_timescale", "1000",
+		    "-movflags", "+faststart", "-f", "mp4", url, NULL };
+
+		feed.text = list;
+		run_ffmpeg(args, &feed, out);
+	}
+	if (ffrun_commit(&run, &failed) < 0) {
+		warn("%s", failed);
+		return 1;
+	}
+	ffrun_close(&run);
+	free(url);
+	free(scale);
+	free(last);
+	free(list);
+	free(abs);
+	free(idx_path);
+	index_free(&ix);
+	mapfile_close(&m);
+	return 0;
+}
+
 static void
 check_decodable(const char *in, const unsigned char *p, size_t len)
 {
@@ -230,7 +316,7 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *fps = NULL, *idx = NULL, *segs = NULL, *in, *out, *failed,
+	const char *fps = NULL, *idx = NULL, *segs = NULL, *jpegs = NULL, *in, *out, *failed,
 	    *ffmpeg = spawn_ffmpeg();
 	char *idx_path = NULL, *name;
 	struct feed feed = { 0 };
@@ -241,10 +327,13 @@ main(int argc, char *argv[])
 	size_t bad_line, k;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "g:r:t:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:j:r:t:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'g':
 			segs = optarg;
+			break;
+		case 'j':
+			jpegs = optarg;
 			break;
 		case 'r':
 			fps = optarg;
@@ -263,6 +352,13 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (jpegs != NULL) {
+		if (fps != NULL || idx != NULL || segs != NULL)
+			errx(2, "cannot use -j with -g, -r or -t");
+		if (argc != 2)
+			usage(stderr, 2);
+		return encode_images(jpegs, argv[0], argv[1], ffmpeg);
+	}
 	if (segs != NULL) {
 		if (fps != NULL || idx != NULL)
 			errx(2, "cannot use -g with -r or -t");

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "index.h"
 
@@ -69,11 +70,30 @@ void plan_free(struct plan *pl);
 uint64_t plan_last_interval(const struct plan *pl, const struct part *pt);
 
 /* concat.c */
+/* Append s to an ffconcat list inside its single quotes. */
+void concat_quote(FILE *f, const char *s);
 /* The ffconcat list of the MP4 files segments.tsv at tsv names, in folder
  * dir; malloc'd text with *nfiles set, or NULL with errno, and for a bad
  * line errno EINVAL, *bad_line (1-based) and *why. */
 char *concat_list(const char *dir, const char *tsv, size_t *nfiles, size_t *bad_line,
     const char **why);
+
+/* images.c */
+struct images_plan {
+	size_t n;			/* images in the list */
+	size_t skipped;			/* entries that are no whole JPEG in the file */
+	size_t ts_fixed;		/* arrival times moved to keep 1 ms apart */
+	unsigned width, height;		/* of the first image */
+	uint64_t first_us;		/* its arrival time */
+	uint64_t last_ms;		/* the last image's duration: the median spacing */
+	uint64_t duration_ms;
+};
+/* The ffconcat list that shows each JPEG image of the index in the file
+ * abs_in (mapped at buf, len bytes; an absolute path) until the next
+ * arrived: malloc'd text, or NULL with errno (ENOMEM), or NULL with
+ * ip->n 0 when no entry is a whole image. */
+char *images_list(const char *abs_in, const struct index *ix, const unsigned char *buf,
+    size_t len, struct images_plan *ip);
 
 /* flv.c */
 /* Write one part as an FLV stream to fd. 0, or -1 with errno (EPIPE when

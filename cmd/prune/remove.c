@@ -1,7 +1,7 @@
 /* Deleting one session. The folder's lock is taken first, without
  * waiting (finalize.sh and hookrun hold it shared while they work, and
- * wait for it themselves), then the writer's lock on stream.h264 or
- * segments.tsv, and the folder is looked at again under them: what scan
+ * wait for it themselves), then the writer's lock on stream.h264,
+ * segments.tsv or stream.mjpeg, and the folder is looked at again under them: what scan
  * saw may have changed. It is then renamed to a hidden .NAME.pruning, so
  * that the recorder and finalize.sh never meet a half-deleted session,
  * and removed with session.json first; a .pruning folder that a killed
@@ -17,12 +17,13 @@
 
 #include "prune.h"
 
-static const char *const writer_files[] = { "stream.h264", "segments.tsv" };
+static const char *const writer_files[] = { "stream.h264", "segments.tsv", "stream.mjpeg" };
+#define NWRITER (sizeof writer_files / sizeof writer_files[0])
 
 int
 remove_session(int root_fd, struct entry *e, int64_t now_us)
 {
-	int locks[2] = { -1, -1 }, dir_fd, rv = 0, saved;
+	int locks[NWRITER] = { -1, -1, -1 }, dir_fd, rv = 0, saved;
 	char hidden[NAME_MAX + 1];
 	const char *target = e->name;
 	struct stat st;
@@ -50,7 +51,7 @@ remove_session(int root_fd, struct entry *e, int64_t now_us)
 		goto out;
 	}
 	if (e->kind != KIND_LEFTOVER) {
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < NWRITER; i++) {
 			locks[i] = openat(dir_fd, writer_files[i],
 			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 			if (locks[i] >= 0 && flock(locks[i], LOCK_EX | LOCK_NB) < 0) {
@@ -71,7 +72,7 @@ remove_session(int root_fd, struct entry *e, int64_t now_us)
 	rv = tree_remove(root_fd, target, "session.json", e->dev) < 0 ? -1 : 1;
 out:
 	saved = errno;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NWRITER; i++)
 		if (locks[i] >= 0)
 			close(locks[i]);
 	close(dir_fd);

@@ -111,7 +111,8 @@ scan_classify(int dir_fd, struct entry *e, int64_t now_us)
 	int has_media, missing;
 
 	has_media = regular_at(dir_fd, "stream.h264", &media) ||
-	    regular_at(dir_fd, "segments.tsv", &media);
+	    regular_at(dir_fd, "segments.tsv", &media) ||
+	    regular_at(dir_fd, "stream.mjpeg", &media);
 	e->why = NULL;
 	e->ended = 0;
 	e->time_us = has_media ? mtime_us(&media) : 0;

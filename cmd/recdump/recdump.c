@@ -53,6 +53,8 @@ print_record(const struct rec *r, int all_text)
 	struct rec_badframe b;
 	struct rec_segment sg;
 	struct rec_badsegment bs;
+	struct rec_image im;
+	struct rec_badimage bi;
 	const char *reason;
 	size_t reason_len;
 	uint16_t code;
@@ -124,6 +126,19 @@ print_record(const struct rec *r, int all_text)
 		print_text(bs.id, bs.id_len, max);
 		printf(" len=%u reason=", bs.msg_len);
 		print_text(bs.text, bs.text_len, max);
+		putchar('\n');
+		return;
+	case REC_IMAGE:
+		if (rec_image_parse(r, &im) < 0)
+			break;
+		printf("number=%u size=%ux%u len=%zu\n", im.number, im.width,
+		    im.height, im.jpeg_len);
+		return;
+	case REC_BADIMAGE:
+		if (rec_badimage_parse(r, &bi) < 0)
+			break;
+		printf("len=%u reason=", bi.msg_len);
+		print_text(bi.text, bi.text_len, max);
 		putchar('\n');
 		return;
 	default:

@@ -6,7 +6,9 @@
  * bytes that never reached the disk. Both are cut back to the last frame
  * that is whole on disk; nothing before it is touched.
  * A session of MP4 segments (a current phone's) loses its temporaries and
- * the lines of segments.tsv whose file is missing or of another size. */
+ * the lines of segments.tsv whose file is missing or of another size.
+ * An ESP32 board's session (stream.mjpeg and index.tsv) is repaired like
+ * one of frames. */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -106,6 +108,10 @@ recount(json_t *o, const struct index *ix, size_t n, uint64_t bytes)
 
 		if (e->kind == FRAME_CONFIG) {
 			config++;
+			continue;
+		}
+		if (e->kind == FRAME_JPEG) {
+			frames++;	/* an ESP32 image: no device time */
 			continue;
 		}
 		frames++;
@@ -365,6 +371,7 @@ recover(const char *dir)
 	char path[PATH_MAX];
 	struct index ix;
 	struct stat st;
+	const char *stream = "stream.h264", *kind;
 	json_t *o;
 	size_t bad_line, keep;
 	uint64_t end = 0;
@@ -379,11 +386,15 @@ recover(const char *dir)
 	if (json_is_string(json_object_get(o, "kind")) &&
 	    strcmp(json_string_value(json_object_get(o, "kind")), "segments") == 0)
 		return recover_segments(dir, o);
-	/* sessionwriter holds an exclusive flock(2) on stream.h264 for as
+	/* An ESP32 board's images are one file and an index like frames. */
+	if ((kind = json_string_value(json_object_get(o, "kind"))) != NULL &&
+	    strcmp(kind, "images") == 0)
+		stream = "stream.mjpeg";
+	/* sessionwriter holds an exclusive flock(2) on the stream for as
 	 * long as it writes the session; holding it here in turn keeps any
 	 * other recovery out. What session.json said before the lock was
 	 * taken may have changed since. */
-	pathcat(path, sizeof path, dir, "stream.h264");
+	pathcat(path, sizeof path, dir, stream);
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
 		warn("%s", path);
 		json_decref(o);
@@ -421,7 +432,7 @@ recover(const char *dir)
 	if (bad_line > 0)
 		warnx("%s: line %zu: malformed index line, it and the lines after it dropped",
 		    path, bad_line);
-	pathcat(path, sizeof path, dir, "stream.h264");
+	pathcat(path, sizeof path, dir, stream);
 	if (fstat(fd, &st) < 0) {
 		warn("%s", path);
 		goto out;

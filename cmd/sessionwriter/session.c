@@ -1,6 +1,7 @@
 /* The session folder: stream.h264, index.tsv and session.json (see
  * camrec-session(5)), or for a phone sending MP4 segments the segments
- * (segment.c) and segments.tsv. Payload bytes go out with plain write() before their
+ * (segment.c) and segments.tsv, or for an ESP32 board stream.mjpeg (its
+ * JPEG images one after another) and index.tsv. Payload bytes go out with plain write() before their
  * index line, so whatever survives a crash, the index never points past the
  * stream. Nothing here reads a clock: names and times come from the record
  * stream, so a replay writes the same folders byte for byte. */
@@ -73,6 +74,13 @@ iso_time(char *buf, size_t cap, int64_t wall_us)
 		buf[0] = '\0';
 }
 
+/* The file of a session's payloads, by its kind. */
+static const char *
+stream_name(int kind)
+{
+	return kind == SESSION_IMAGES ? IMAGES_STREAM : "stream.h264";
+}
+
 static int64_t
 clamp(int64_t v, int64_t lo, int64_t hi)
 {
@@ -83,8 +91,8 @@ clamp(int64_t v, int64_t lo, int64_t hi)
  * the arrival time since then. A damaged stream can say anything, so both
  * are held to bounds first (the sum cannot overflow) and the result to
  * WALL_MIN_US..WALL_MAX_US, with one warning per connection. */
-static int64_t
-wall_of(struct conn *c, uint64_t t_us)
+int64_t
+session_wall(struct conn *c, uint64_t t_us)
 {
 	uint64_t since = t_us >= c->open_t_us ? t_us - c->open_t_us : c->open_t_us - t_us;
 	int64_t wall;
@@ -167,7 +175,7 @@ render_json(struct conn *c, struct session *s, const char *state,
 	json_object_set_new(o, "format", json_string("camrec-session 1"));
 	json_object_set_new(o, "state", json_string(state));
 	json_object_set_new(o, "kind", json_string(s->kind == SESSION_SEGMENTS ?
-	    "segments" : "frames"));
+	    "segments" : s->kind == SESSION_IMAGES ? "images" : "frames"));
 	json_object_set_new(o, "connection", json_integer((json_int_t)c->id));
 	json_object_set_new(peer, "address", json_text(c->addr, strlen(c->addr)));
 	json_object_set_new(peer, "port", json_integer(c->port));
@@ -210,6 +218,10 @@ render_json(struct conn *c, struct session *s, const char *state,
 		    json_text(s->first_id, strlen(s->first_id)) : json_null());
 		json_object_set_new(o, "last_segment_id", s->last_id ?
 		    json_text(s->last_id, strlen(s->last_id)) : json_null());
+	}
+	if (s->kind == SESSION_IMAGES) {
+		json_object_set_new(o, "width", json_integer(s->width));
+		json_object_set_new(o, "height", json_integer(s->height));
 	}
 	json_object_set_new(o, "error", error ? json_string(error) : json_null());
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -338,7 +350,7 @@ base_name(char *buf, size_t cap, const struct conn *c, int64_t wall_us)
 static void
 remove_folder(struct session *s)
 {
-	static const char *const names[] = { "stream.h264", INDEX_NAME,
+	static const char *const names[] = { "stream.h264", IMAGES_STREAM, INDEX_NAME,
 	    SEGINDEX_NAME, SEGMENT_TMP, QR_TMP, "session.json", ".session.json.tmp" };
 	char path[PATH_MAX];
 	size_t i;
@@ -402,7 +414,7 @@ session_open(struct sessions *ss, struct conn *c, uint64_t t_us,
 	s->stream_fd = s->index_fd = s->lock_fd = s->dir_fd = s->tsv_fd = -1;
 	s->conn = c;
 	s->started_by = started_by;
-	s->started_wall_us = wall_of(c, t_us);
+	s->started_wall_us = session_wall(c, t_us);
 	if (capture_message && (s->capture_message = strdup(capture_message)) == NULL)
 		err(1, NULL);
 	base_name(base, sizeof base, c, s->started_wall_us);
@@ -444,7 +456,8 @@ session_open(struct sessions *ss, struct conn *c, uint64_t t_us,
 		}
 		goto json;
 	}
-	if (pathcat(path, sizeof path, dir, "stream.h264") < 0) {
+	s->kind = kind;
+	if (pathcat(path, sizeof path, dir, stream_name(kind)) < 0) {
 		warnx("%s: path too long", dir);
 		goto fail;
 	}
@@ -528,12 +541,12 @@ session_fail(struct conn *c, uint64_t t_us, const char *what, int errnum)
 		if (cut(s, s->tsv_fd, SEGINDEX_NAME, s->tsv_bytes) < 0)
 			warn("%s/%s: truncate", s->dir, SEGINDEX_NAME);
 	} else {
-		if (cut(s, s->stream_fd, "stream.h264", s->offset) < 0)
-			warn("%s/stream.h264: truncate", s->dir);
+		if (cut(s, s->stream_fd, stream_name(s->kind), s->offset) < 0)
+			warn("%s/%s: truncate", s->dir, stream_name(s->kind));
 		if (cut(s, s->index_fd, INDEX_NAME, s->index_bytes) < 0)
 			warn("%s/%s: truncate", s->dir, INDEX_NAME);
 	}
-	text = render_json(c, s, "failed", wall_of(c, t_us), "write_error", msg);
+	text = render_json(c, s, "failed", session_wall(c, t_us), "write_error", msg);
 	if (text != NULL && store_json(s->ss, s->dir, text) < 0) {
 		/* Kept, and written when there is room again. */
 		if ((u = malloc(sizeof *u)) == NULL || (u->dir = strdup(s->dir)) == NULL)
@@ -577,7 +590,7 @@ put_entry(struct session *s, const struct rec_frame *f, uint64_t t_us, const cha
 	char line[INDEX_LINE_MAX];
 	size_t len;
 
-	*what = "stream.h264";
+	*what = stream_name(s->kind);
 	if (writeall(s->stream_fd, f->payload, f->payload_len) < 0)
 		return -1;
 	e.seq = f->seq;
@@ -595,6 +608,8 @@ put_entry(struct session *s, const struct rec_frame *f, uint64_t t_us, const cha
 	s->index_bytes += len;
 	if (f->kind == FRAME_CONFIG) {
 		s->config_packets++;
+	} else if (f->kind == FRAME_JPEG) {
+		s->frames++;	/* the board sends no time of its own */
 	} else {
 		s->frames++;
 		if (!s->have_ms)
@@ -658,6 +673,22 @@ session_frame(struct conn *c, const struct rec_frame *f, uint64_t t_us)
 		session_fail(c, t_us, what, errno);
 }
 
+void
+session_image(struct conn *c, const struct rec_image *im, uint64_t t_us)
+{
+	struct session *s = c->s;
+	struct rec_frame f = { 0, im->number, 0, FRAME_JPEG, 0, im->jpeg, im->jpeg_len };
+	const char *what;
+
+	if (s->frames == 0) {
+		s->width = im->width;
+		s->height = im->height;
+	}
+	s->have_real = 1;
+	if (put_entry(s, &f, t_us, &what) < 0)
+		session_fail(c, t_us, what, errno);
+}
+
 /* Close a session's files, checking: close(2) is where a write error
  * deferred by the file system (NFS, quota) shows when nothing was synced. */
 static int
@@ -674,7 +705,7 @@ close_files(struct session *s, const char **what)
 		return close(tsv_fd);
 	}
 	s->stream_fd = s->index_fd = -1;
-	*what = "stream.h264";
+	*what = stream_name(s->kind);
 	if (close(stream_fd) < 0) {
 		close(index_fd);
 		return -1;
@@ -703,7 +734,7 @@ session_end(struct conn *c, uint64_t t_us, const char *ended_by)
 		session_fail(c, t_us, what, errno);
 		return;
 	}
-	if (write_json(c, s, "closed", wall_of(c, t_us), ended_by, NULL) < 0 ||
+	if (write_json(c, s, "closed", session_wall(c, t_us), ended_by, NULL) < 0 ||
 	    sync_dir(s->ss, s->dir) < 0) {
 		session_fail(c, t_us, "session.json", errno);
 		return;

@@ -1,7 +1,8 @@
 /* sessionwriter: the end of the recording pipeline (wsrecv | frameparse |
  * sessionwriter). It turns each Android camera's capture into a session
  * folder (stream.h264, index.tsv, session.json; or for a phone on the
- * current app its MP4 segments and segments.tsv) and announces each
+ * current app its MP4 segments and segments.tsv; for an ESP32 board its
+ * JPEG images as stream.mjpeg and index.tsv) and announces each
  * finished one on stdout for the finalizing loop. It reads only the record stream:
  * folder names and times come from the stream's clock, so replaying a saved
  * stream rebuilds the same folders. Its own clock only paces fdatasync. */
@@ -32,6 +33,7 @@
 #define HOLD_MAX      (8u << 20)	/* bytes held per connection at most */
 #define STATUS_WAIT_MS 100	/* idle time before a held-back status is written */
 #define TEXT_MAX      4096	/* bytes of a text message kept for status */
+#define IDLE_CHECK_US 100000	/* how often boards are checked for idling */
 
 /* All of sessionwriter's state; the lower layers get their parts passed. */
 struct writer {
@@ -43,10 +45,14 @@ struct writer {
 	int64_t newest_mono_us;		/* our clock when it was read */
 	uint64_t grace_us;		/* --segment-grace */
 	size_t nstopping;		/* connections with c->stopping set */
+	struct images images;		/* --images */
+	uint64_t esp_idle_us;		/* --esp-idle */
+	uint64_t idle_checked_us;	/* stream time of the last check */
+	size_t nesp;			/* connections of ESP32 boards */
 };
 
 static struct writer w = { .sessions = { .root = "recordings", .sync = 1 },
-	.grace_us = 5000000 };
+	.grace_us = 5000000, .esp_idle_us = 10000000 };
 static volatile sig_atomic_t stop_signal;
 
 static void
@@ -85,20 +91,40 @@ grace_over(uint64_t now_us)
 		}
 }
 
-/* Our clock's time of the next end of a grace, or -1 when none waits. */
+/* End the sessions of ESP32 boards that sent no image for --esp-idle by
+ * now_us, looking at most every IDLE_CHECK_US of stream time. */
+static void
+idle_over(uint64_t now_us, int force)
+{
+	struct conn *c;
+
+	if (w.esp_idle_us == 0 || w.nesp == 0 || (!force && now_us >= w.idle_checked_us &&
+	    now_us - w.idle_checked_us < IDLE_CHECK_US))
+		return;
+	w.idle_checked_us = now_us;
+	for (c = w.conn_first; c != NULL; c = c->next)
+		if (c->kind == CAMPATH_ESP && esp_idle(c, now_us, w.esp_idle_us))
+			status_now(1);
+}
+
+/* Our clock's time of the next end of a grace or of an ESP32 board's
+ * session by idling, or -1 when none waits. */
 static int64_t
 grace_deadline(void)
 {
 	int64_t best = -1, at;
 	struct conn *c;
 
-	if (w.nstopping == 0)
+	if (w.nstopping == 0 && (w.nesp == 0 || w.esp_idle_us == 0))
 		return -1;
 	for (c = w.conn_first; c != NULL; c = c->next) {
-		if (!c->stopping)
+		if (c->stopping)
+			at = (int64_t)(c->stop_t_us + w.grace_us);
+		else if (c->kind == CAMPATH_ESP && c->s != NULL && w.esp_idle_us > 0)
+			at = (int64_t)(c->last_image_t_us + w.esp_idle_us);
+		else
 			continue;
-		at = w.newest_mono_us + (int64_t)(c->stop_t_us + w.grace_us) -
-		    (int64_t)w.newest_t_us + 1;
+		at += w.newest_mono_us - (int64_t)w.newest_t_us + 1;
 		if (best < 0 || at < best)
 			best = at;
 	}
@@ -109,7 +135,7 @@ static void
 usage(FILE *f, int status)
 {
 	fprintf(f, "usage: sessionwriter [-d dir] [-s seconds] [--segment-grace seconds] "
-	    "[--status file] [file]\n");
+	    "[--esp-idle seconds] [--images[=N]] [--status file] [file]\n");
 	exit(status);
 }
 
@@ -145,6 +171,8 @@ static void
 conn_free(struct conn *c)
 {
 	connmap_del(&w.conns, c->id);
+	if (c->kind == CAMPATH_ESP)
+		w.nesp--;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -163,6 +191,7 @@ conn_free(struct conn *c)
 	free(c->last_status);
 	free(c->pending_message);
 	free(c->resume_message);
+	free(c->esp_ack);
 	free(c);
 }
 
@@ -194,6 +223,8 @@ on_open(const struct rec *r)
 	}
 	if (connmap_put(&w.conns, c->id, c) < 0)
 		err(1, NULL);
+	if (c->kind == CAMPATH_ESP)
+		w.nesp++;
 	c->prev = w.conn_last;
 	if (w.conn_last)
 		w.conn_last->next = c;
@@ -328,6 +359,8 @@ on_text(struct conn *c, const struct rec *r)
 	c->last_text = copy_text((const char *)r->body, r->len < TEXT_MAX ? r->len : TEXT_MAX);
 	c->last_text_us = r->t_us;
 	c->have_text = 1;
+	if (c->kind == CAMPATH_ESP)
+		esp_text(c, r);
 	if (c->kind == CAMPATH_ANDROID &&
 	    (j = json_loadb((const char *)r->body, r->len, JSON_REJECT_DUPLICATES, &jerr)) != NULL) {
 		status = json_string_value(json_object_get(j, "status"));
@@ -519,6 +552,7 @@ dispatch(const struct rec *r)
 		w.newest_mono_us = mono_us();
 	}
 	grace_over(r->t_us);
+	idle_over(r->t_us, 0);
 	if (r->type == REC_OPEN) {
 		on_open(r);
 		return;
@@ -550,6 +584,21 @@ dispatch(const struct rec *r)
 	case REC_BADSEGMENT:
 		if (c->s != NULL)
 			c->s->bad_segments++;
+		break;
+	case REC_IMAGE:
+		if (c->kind != CAMPATH_ESP)
+			break;
+		status_rate(c, r->t_us, r->len - REC_IMAGE_FIXED);
+		if (esp_image(&w.sessions, &w.images, c, r, w.esp_idle_us))
+			status_now(1);
+		break;
+	case REC_BADIMAGE:
+		if (c->s != NULL)
+			c->s->bad_frames++;
+		break;
+	case REC_SENT:
+		if (c->kind == CAMPATH_ESP)
+			esp_sent(c, r);
 		break;
 	}
 	status_now(0);
@@ -593,7 +642,10 @@ wait_input(int fd, uint64_t sync_ms, uint64_t *next_sync)
 			int64_t left = (deadline - mono_us() + 999) / 1000;
 
 			if (left <= 0) {
-				grace_over(w.newest_t_us + (uint64_t)(mono_us() - w.newest_mono_us));
+				uint64_t now = w.newest_t_us + (uint64_t)(mono_us() - w.newest_mono_us);
+
+				grace_over(now);
+				idle_over(now, 1);
 				continue;
 			}
 			if (timeout < 0 || timeout > left)
@@ -615,6 +667,8 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "status", required_argument, NULL, 'S' },
 		{ "segment-grace", required_argument, NULL, 'G' },
+		{ "esp-idle", required_argument, NULL, 'I' },
+		{ "images", optional_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -624,7 +678,8 @@ main(int argc, char *argv[])
 	struct rec r;
 	const char *name = "stdin", *status_file = NULL;
 	uint64_t sync_s = 1, sync_ms, next_sync;
-	double grace;
+	double grace, idle;
+	uint64_t keep_images = 0;
 	int ch, got = 0;
 
 	while ((ch = getopt_long(argc, argv, "d:s:", longopts, NULL)) != -1) {
@@ -643,6 +698,16 @@ main(int argc, char *argv[])
 			if (parse_double(optarg, 0, 3600, &grace) < 0)
 				errx(2, "--segment-grace %s: not a number of seconds 0-3600", optarg);
 			w.grace_us = (uint64_t)(grace * 1e6 + 0.5);
+			break;
+		case 'I':
+			if (parse_double(optarg, 0, 86400, &idle) < 0)
+				errx(2, "--esp-idle %s: not a number of seconds 0-86400", optarg);
+			w.esp_idle_us = (uint64_t)(idle * 1e6 + 0.5);
+			break;
+		case 'J':
+			keep_images = 200;
+			if (optarg != NULL && parse_u64(optarg, 1, 1000000, &keep_images) < 0)
+				errx(2, "--images=%s: not a number of images 1-1000000", optarg);
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -667,6 +732,8 @@ main(int argc, char *argv[])
 		err(1, "%s", w.sessions.root);
 	if (status_file != NULL && status_open(&w.status, status_file) < 0)
 		err(1, NULL);
+	if (keep_images > 0 && images_open(&w.images, w.sessions.root, keep_images) < 0)
+		err(1, "%s/%s", w.sessions.root, IMAGES_DIR);
 	/* Two descriptors per recording camera: allow as many as we may. */
 	fdlimit_raise(RLIM_INFINITY);
 	/* An empty camera list at once: ctl can tell "nobody connected" from
@@ -714,6 +781,7 @@ main(int argc, char *argv[])
 	}
 	rec_reader_close(&rd);
 	connmap_free(&w.conns);
+	images_close(&w.images);
 	if (stdout_close() < 0 && errno != EPIPE)
 		err(1, "stdout");
 	return w.sessions.write_failed ? 1 : 0;

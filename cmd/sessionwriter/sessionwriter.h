@@ -1,6 +1,9 @@
 /* sessionwriter's files, in layers: calls go down only.
  *   sessionwriter.c  main: reads the record stream, decides when sessions
  *                    start and end; owns all state (struct writer)
+ *   jpeg.c           when an ESP32 board's sessions start and end, for
+ *                    sessionwriter.c; calls session.c and images.c
+ *   images.c         the newest images of the boards in DIR/images
  *   session.c        the session folders; its state in struct sessions
  *   status.c         the --status file; its state in struct status
  *   segment.c        one MP4 segment's files, for session.c
@@ -65,6 +68,28 @@ struct status {
 enum session_kind {
 	SESSION_FRAMES = 0,		/* stream.h264 and index.tsv */
 	SESSION_SEGMENTS = 1,		/* MP4 files and segments.tsv */
+	SESSION_IMAGES = 2,		/* stream.mjpeg and index.tsv */
+};
+#define IMAGES_STREAM "stream.mjpeg"
+
+/* --images: the newest images of every board, also as single files. */
+#define IMAGES_DIR  "images"
+#define IMAGES_TMP  ".frame.tmp"
+struct images {
+	char *dir;			/* DIR/images, or NULL: off */
+	size_t keep;			/* how many at most */
+	char **name;			/* a ring of file names, oldest at first */
+	size_t first, n;
+	uint64_t seq;			/* of the newest file */
+	int warned;
+};
+
+/* The board's answer to the last command wsrecv sent it ends or begins a
+ * capture. */
+enum esp_sent {
+	ESP_SENT_NONE = 0,
+	ESP_SENT_START,
+	ESP_SENT_STOP,
 };
 
 /* Temporaries of a segment being stored, in the session folder. */
@@ -104,6 +129,7 @@ struct session {
 	int dir_fd, tsv_fd;		/* tsv_fd holds an exclusive flock(2) */
 	uint64_t tsv_bytes;		/* bytes of segments.tsv in whole lines */
 	uint64_t segments, segment_bytes, bad_segments;
+	unsigned width, height;		/* of the first image, ESP boards */
 	char *first_id, *last_id;	/* UTF-8, at most SEGMENT_ID_KEEP bytes */
 	struct segment_names names;
 	struct session *dirty_prev, *dirty_next;
@@ -152,6 +178,12 @@ struct conn {
 	unsigned char *hold_data;
 	size_t hold_len, hold_cap;
 
+	/* ESP32 boards. */
+	int esp_sent;			/* enum esp_sent, until the board answers */
+	int esp_started;		/* it acknowledged a start; no image yet */
+	char *esp_ack;			/* that ACK's text, for capture_message */
+	uint64_t last_image_t_us;
+
 	struct rate rate;
 	uint64_t rate_since_us;		/* start of the current run of frames */
 	uint64_t rate_last_us;
@@ -178,6 +210,34 @@ void session_retry_json(struct sessions *ss, int last);
 /* now_us: the newest arrival time, for a session that fails to sync. */
 void session_sync_all(struct sessions *ss, uint64_t now_us);
 int session_any_dirty(const struct sessions *ss);
+
+/* Store one ESP32 image in the open session (of images); on a write error
+ * as session_frame. */
+void session_image(struct conn *c, const struct rec_image *im, uint64_t t_us);
+/* The wall clock at arrival time t_us on the connection. */
+int64_t session_wall(struct conn *c, uint64_t t_us);
+
+/* jpeg.c: an ESP32 board's records. Each returns 1 when a session began
+ * or ended (the status file wants rewriting), else 0. */
+/* An image: into the open session, or the first of a new one (which a gap
+ * of more than idle_us ends first); into images too. */
+int esp_image(struct sessions *ss, struct images *im, struct conn *c,
+    const struct rec *r, uint64_t idle_us);
+/* A command wsrecv sent, and the board's text: ACK to a stop ends the
+ * session, ACK to a start ends it so the next image begins another. */
+void esp_sent(struct conn *c, const struct rec *r);
+int esp_text(struct conn *c, const struct rec *r);
+/* End the session when no image came for more than idle_us by now_us. */
+int esp_idle(struct conn *c, uint64_t now_us, uint64_t idle_us);
+
+/* images.c */
+/* Turn --images on: DIR/images made, the files an earlier run left there
+ * counted (the oldest beyond keep removed). 0, or -1 with errno. */
+int images_open(struct images *im, const char *root, size_t keep);
+/* Add one image named by wall_us; the oldest beyond keep goes. Failures
+ * warn once and are otherwise ignored: recording matters more. */
+void images_add(struct images *im, const unsigned char *jpeg, size_t len, int64_t wall_us);
+void images_close(struct images *im);
 
 /* status.c; first is the list of connections, now_us the newest arrival time. */
 int status_open(struct status *st, const char *path);

@@ -16,6 +16,7 @@
 #include "util.h"
 
 #define RATE_WINDOW 30		/* slots: 3 s */
+#define ESP_WINDOW  10		/* slots: 1 s, the old server's fps per second */
 
 static void status_write(struct status *st, const struct conn *first, uint64_t now_us);
 
@@ -53,20 +54,24 @@ static void
 rates(const struct conn *c, uint64_t now_us, double *fps, double *kbps)
 {
 	uint64_t now = now_us / RATE_SLOT_US + 1, frames = 0, bytes = 0, span;
+	/* A board's images are counted over the last second, as the old
+	 * server logged them; a phone's frames over 3 s, which smooths the
+	 * bursts of its key frames. */
+	uint64_t window = c->kind == CAMPATH_ESP ? ESP_WINDOW : RATE_WINDOW;
 	double secs;
 	size_t i;
 
 	for (i = 0; i < RATE_SLOTS; i++)
 		if (c->rate.slot[i] != 0 && c->rate.slot[i] <= now &&
-		    now - c->rate.slot[i] < RATE_WINDOW) {
+		    now - c->rate.slot[i] < window) {
 			frames += c->rate.frames[i];
 			bytes += c->rate.bytes[i];
 		}
 	/* A camera that began less than 3 s ago is measured over what it sent,
 	 * but over at least a second, so one frame is not a rate. */
 	span = now_us - c->rate_since_us;
-	if (span > RATE_WINDOW * RATE_SLOT_US)
-		span = RATE_WINDOW * RATE_SLOT_US;
+	if (span > window * RATE_SLOT_US)
+		span = window * RATE_SLOT_US;
 	if (span < 1000000)
 		span = 1000000;
 	secs = (double)span / 1e6;
