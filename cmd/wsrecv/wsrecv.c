@@ -31,6 +31,10 @@
 #define SHUTDOWN_SECS	3
 #define DEFAULT_PER_ADDR 64
 #define DEFAULT_BUDGET	(64u << 20)
+#define DEFAULT_HANDSHAKE 5		/* seconds from accept to upgrade */
+#define DEFAULT_REQUEST	4096		/* bytes of request line and headers */
+#define MIN_REQUEST	1024
+#define MAX_REQUEST	65535		/* what lws can be told */
 #define MAX_BUDGET	(1ull << 40)
 /* A connection may always reassemble this much outside the budget, so
  * small messages (a camera's frames) pass while large ones wait. */
@@ -49,7 +53,10 @@ usage(FILE *f, int status)
 	fprintf(f, "usage: wsrecv [-v] [-H host] [-p port] [-c fifo] [-m bytes] "
 	    "[-i seconds] [--lines]\n"
 	    "              [--max-connections n] [--max-per-address n] "
-	    "[--rx-budget bytes]\n");
+	    "[--rx-budget bytes]\n"
+	    "              [--token-file file] [--cert file --key file "
+	    "[--tls-port port]]\n"
+	    "              [--handshake-timeout seconds] [--max-request bytes]\n");
 	exit(status);
 }
 
@@ -101,11 +108,34 @@ static void
 accepting(struct server *s)
 {
 	int pause = s->peers.sockets >= s->max_sockets || s->paused;
+	size_t i;
 
-	if (s->listen_wsi == NULL || pause == s->accept_paused)
+	if (pause == s->accept_paused)
 		return;
 	s->accept_paused = pause;
-	lws_rx_flow_control(s->listen_wsi, !pause);
+	for (i = 0; i < LISTEN_MAX; i++)
+		if (s->listen_wsi[i] != NULL)
+			lws_rx_flow_control(s->listen_wsi[i], !pause);
+}
+
+/* The listen sockets are learnt from their first accept: lws does not
+ * tell them otherwise. */
+static void
+remember_listener(struct server *s, struct lws *listen_wsi)
+{
+	size_t i, free_slot = LISTEN_MAX;
+
+	for (i = 0; i < LISTEN_MAX; i++) {
+		if (s->listen_wsi[i] == listen_wsi)
+			return;
+		if (s->listen_wsi[i] == NULL && free_slot == LISTEN_MAX)
+			free_slot = i;
+	}
+	if (free_slot < LISTEN_MAX)
+		s->listen_wsi[free_slot] = listen_wsi;
+	/* A listener learnt while accepting is paused starts paused too. */
+	if (s->accept_paused)
+		lws_rx_flow_control(listen_wsi, 0);
 }
 
 /* A socket was accepted: keep it, or close it at once. At the cap the
@@ -119,7 +149,7 @@ admit(struct server *s, struct lws *listen_wsi,
 	const struct sockaddr *sa = (const struct sockaddr *)&filt->cli_addr;
 	char addr[INET6_ADDRSTRLEN];
 
-	s->listen_wsi = listen_wsi;
+	remember_listener(s, listen_wsi);
 	if (s->peers.sockets >= s->max_sockets || s->paused) {
 		if (!s->paused)
 			note(&s->cap_logged_us, "at the connection cap (%zu), "
@@ -158,10 +188,13 @@ on_accepted(struct server *s, struct lws *wsi)
 static void
 on_released(struct server *s, struct lws *wsi)
 {
-	if (wsi == s->listen_wsi) {
-		s->listen_wsi = NULL;
-		return;
-	}
+	size_t i;
+
+	for (i = 0; i < LISTEN_MAX; i++)
+		if (wsi == s->listen_wsi[i]) {
+			s->listen_wsi[i] = NULL;
+			return;
+		}
 	peers_del(&s->peers, wsi);
 	accepting(s);
 }
@@ -398,17 +431,12 @@ static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct lws_vhost *vh = lws_get_vhost(wsi);
-	struct server *s = vh ? lws_protocol_vh_priv_get(vh,
-	    lws_vhost_name_to_protocol(vh, WS_PROTOCOL)) : NULL;
+	struct server *s = lws_context_user(lws_get_context(wsi));
 	struct conn *c = user;
 
-	if (s == NULL)
+	if (s == NULL || s->vh == NULL)
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	switch (reason) {
-	case LWS_CALLBACK_PROTOCOL_DESTROY:
-		peers_free(&s->peers);
-		break;
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 		/* wsi is the listen socket, user the new one's address. */
 		return admit(s, wsi, user);
@@ -417,7 +445,27 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return -1;
 		break;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		/* Every WebSocket handshake, on any path, before anything
+		 * else. The answer (401) is written whole to the socket,
+		 * which lws then closes. */
+		if (!auth_ok(s->auth, wsi)) {
+			auth_refuse(s->auth, wsi);
+			return -1;
+		}
 		if (!subprotocol_ok(s, wsi))
+			return -1;
+		break;
+	case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+		/* Every plain HTTP request, whatever serves it: lws asks the
+		 * first protocol before it looks for a mount. */
+		if (!auth_ok(s->auth, wsi)) {
+			auth_refuse(s->auth, wsi);
+			return -1;
+		}
+		break;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* Checked at the upgrade already; a second lock on the door. */
+		if (!auth_ok(s->auth, wsi))
 			return -1;
 		break;
 	case LWS_CALLBACK_ESTABLISHED:
@@ -491,6 +539,29 @@ shutdown_all(struct server *s)
 	}
 }
 
+/* One listening vhost; with cert and key, for TLS (wss and https). */
+static struct lws_vhost *
+listen_on(struct lws_context *ctx, struct lws_context_creation_info *info,
+    const char *name, unsigned port, const char *cert, const char *key)
+{
+	struct lws_vhost *vh;
+
+	info->vhost_name = name;
+	info->port = (int)port;
+	info->ssl_cert_filepath = cert;
+	info->ssl_private_key_filepath = key;
+	/* HTTP/1.1 only: the WebSocket upgrade of lws 4.1 is HTTP/1. */
+	info->alpn = cert != NULL ? "http/1.1" : NULL;
+	if ((vh = lws_create_vhost(ctx, info)) == NULL) {
+		if (cert != NULL)
+			errx(1, "cannot listen with TLS on %s port %u (is %s "
+			    "a certificate and %s its key, both PEM?)",
+			    info->iface, port, cert, key);
+		errx(1, "cannot listen on %s port %u", info->iface, port);
+	}
+	return vh;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -502,6 +573,12 @@ main(int argc, char *argv[])
 		{ "max-connections", required_argument, NULL, 'C' },
 		{ "max-per-address", required_argument, NULL, 'A' },
 		{ "rx-budget", required_argument, NULL, 'B' },
+		{ "token-file", required_argument, NULL, 'T' },
+		{ "cert", required_argument, NULL, 'E' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "tls-port", required_argument, NULL, 'P' },
+		{ "handshake-timeout", required_argument, NULL, 'S' },
+		{ "max-request", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -510,10 +587,14 @@ main(int argc, char *argv[])
 	static lws_retry_bo_t retry;
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
-	struct server *s;
+	static struct server server;
+	static struct auth auth;
+	struct server *s = &server;
 	struct sigaction sa;
-	const char *host = "0.0.0.0", *fifo = NULL;
-	unsigned port = DEFAULT_PORT, idle_s = DEFAULT_IDLE;
+	const char *host = "0.0.0.0", *fifo = NULL, *token_file = NULL;
+	const char *cert = NULL, *key = NULL;
+	unsigned port = DEFAULT_PORT, idle_s = DEFAULT_IDLE, tls_port = 0;
+	unsigned handshake_s = DEFAULT_HANDSHAKE, max_request = DEFAULT_REQUEST;
 	uint64_t max_message = DEFAULT_MAX_MSG, max_sockets = 0;
 	uint64_t max_per_addr = DEFAULT_PER_ADDR, rx_budget = 0;
 	int verbose = 0, lines = 0, cap_loopback = 0;
@@ -556,6 +637,26 @@ main(int argc, char *argv[])
 		case 'B':
 			rx_budget = number("--rx-budget", optarg, 1, MAX_BUDGET);
 			break;
+		case 'T':
+			token_file = optarg;
+			break;
+		case 'E':
+			cert = optarg;
+			break;
+		case 'K':
+			key = optarg;
+			break;
+		case 'P':
+			tls_port = (unsigned)number("--tls-port", optarg, 1, 65535);
+			break;
+		case 'S':
+			handshake_s = (unsigned)number("--handshake-timeout",
+			    optarg, 1, 3600);
+			break;
+		case 'R':
+			max_request = (unsigned)number("--max-request", optarg,
+			    MIN_REQUEST, MAX_REQUEST);
+			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
@@ -571,6 +672,18 @@ main(int argc, char *argv[])
 		usage(stderr, 2);
 	if (*host == '\0')
 		errx(2, "-H: empty host");
+	if ((cert == NULL) != (key == NULL))
+		errx(2, "--cert and --key go together");
+	if (tls_port != 0 && cert == NULL)
+		errx(2, "--tls-port needs --cert and --key");
+	if (tls_port != 0 && tls_port == port)
+		errx(2, "--tls-port %u is the plain port too", tls_port);
+	if (token_file != NULL && auth_load(&auth, token_file) < 0)
+		exit(2);
+	s->auth = &auth;
+	/* Fail here, with the file named, rather than in lws's log. */
+	if (cert != NULL && (access(cert, R_OK) < 0 || access(key, R_OK) < 0))
+		err(1, "%s", access(cert, R_OK) < 0 ? cert : key);
 	/* One message must fit the budget, or it could never be finished. */
 	if (rx_budget == 0)
 		rx_budget = max_message > DEFAULT_BUDGET ? max_message : DEFAULT_BUDGET;
@@ -614,6 +727,12 @@ main(int argc, char *argv[])
 	/* lws stops accepting by itself too when its table is this full. */
 	info.fd_limit_per_thread = (unsigned)(max_sockets + POLL_OTHERS + 1);
 	info.pt_serv_buf_size = 16 * 1024;
+	/* Request headers: one buffer each for every connection that has
+	 * not finished its handshake; one too small is refused by lws. */
+	info.max_http_header_data = (unsigned short)max_request;
+	info.user = s;
+	if (cert != NULL)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	if ((ctx = lws_create_context(&info)) == NULL)
 		errx(1, "cannot create the libwebsockets context");
 	signal_ctx = ctx;
@@ -624,16 +743,21 @@ main(int argc, char *argv[])
 	retry.secs_since_valid_ping = 65534;
 	retry.secs_since_valid_hangup = 65535;
 	info.protocols = protocols;
-	info.port = (int)port;
 	info.iface = host;
-	info.vhost_name = "wsrecv";
 	info.retry_and_idle_policy = &retry;
 	info.options |= LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-	if ((vh = lws_create_vhost(ctx, &info)) == NULL)
-		errx(1, "cannot listen on %s port %u", host, port);
-	if ((s = lws_protocol_vh_priv_zalloc(vh, lws_vhost_name_to_protocol(vh,
-	    WS_PROTOCOL), sizeof *s)) == NULL)
-		errx(1, "memory");
+	/* A client that connects and says nothing, or sends its request a
+	 * byte at a time, holds a socket and a header buffer: lws drops it
+	 * after this long, TLS handshake and HTTP request alike. */
+	info.timeout_secs = handshake_s;
+	info.timeout_secs_ah_idle = handshake_s;
+	/* The plain port, unless TLS takes it; then TLS on its own port. */
+	if (cert == NULL || tls_port != 0) {
+		vh = listen_on(ctx, &info, "wsrecv", port, NULL, NULL);
+		if (tls_port != 0)
+			listen_on(ctx, &info, "wsrecv-tls", tls_port, cert, key);
+	} else
+		vh = listen_on(ctx, &info, "wsrecv-tls", port, cert, key);
 	s->ctx = ctx;
 	s->vh = vh;
 	s->verbose = verbose;
@@ -669,6 +793,7 @@ main(int argc, char *argv[])
 	signal_ctx = NULL;
 	out_detach();
 	lws_context_destroy(ctx);
+	peers_free(&s->peers);
 	if (out_finish() < 0)
 		err(1, "stdout");
 	return 0;

@@ -7,9 +7,10 @@
  *	conn.c    one connection: reassembly, send queue, close, pings
  *	out.c     the output queue on stdout
  *	peers.c   the accepted sockets, counted in all and per address
+ *	auth.c    the token a client must present, and refusing it
  *
- * wsrecv.c calls ctl.c, conn.c, out.c and peers.c; ctl.c calls conn.c and
- * out.c; conn.c, out.c and peers.c call no other part. The server state is the per-vhost
+ * wsrecv.c calls ctl.c, conn.c, out.c, peers.c and auth.c; ctl.c calls conn.c and
+ * out.c; conn.c, out.c, peers.c and auth.c call no other part. The server state is the per-vhost
  * data of the WebSocket protocol, each connection its per-session data,
  * as in the libwebsockets minimal examples. */
 #ifndef WSRECV_H
@@ -22,6 +23,7 @@
 #include <libwebsockets.h>
 
 #include "connmap.h"
+#include "secret.h"
 
 #define WS_PROTOCOL	"camrec"
 #define ESP_PROTOCOL	"arduino"	/* what arduinoWebSockets asks for */
@@ -86,8 +88,24 @@ struct peers {
 	size_t sockets;
 };
 
-/* The server: the per-vhost data of the ws protocol, allocated on the
- * vhost by main() and freed by lws with it. */
+/* Access control (--token-file), and which refusals were logged lately. */
+#define AUTH_SEEN	64
+struct auth_seen {
+	char addr[INET6_ADDRSTRLEN + 8];
+	int64_t at;
+};
+struct auth {
+	int on;
+	char token[SECRET_MAX + 1];
+	size_t len;
+	struct auth_seen seen[AUTH_SEEN];
+	int64_t window_us;		/* this minute's lines began */
+	unsigned window_lines, suppressed;
+};
+
+/* The server: main()'s, the user data of the lws context, shared by its
+ * vhosts (plain and TLS). */
+#define LISTEN_MAX	2
 struct server {
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
@@ -106,7 +124,7 @@ struct server {
 	size_t max_per_addr;		/* --max-per-address */
 	int cap_loopback;		/* ... given: loopback peers too */
 	struct peers peers;
-	struct lws *listen_wsi;		/* known once something connected */
+	struct lws *listen_wsi[LISTEN_MAX];	/* known once something connected */
 	int accept_paused;		/* listen socket not polled: at the cap */
 	int64_t cap_logged_us;		/* last "at connection cap" */
 	int64_t addr_cap_logged_us;	/* last "at per-address cap" */
@@ -117,6 +135,8 @@ struct server {
 	struct conn *rx_owner;		/* may go over the budget to finish */
 	size_t rx_waiting;		/* connections held for budget */
 	int64_t budget_logged_us;
+
+	struct auth *auth;		/* --token-file */
 };
 
 /* How a connection ended, for its CLOSE record. */
@@ -171,6 +191,11 @@ size_t peers_count(const struct peers *p, const struct sockaddr *sa);
 int peers_add(struct peers *p, const void *sock, const struct sockaddr *sa);
 void peers_del(struct peers *p, const void *sock);
 void peers_free(struct peers *p);
+
+/* auth.c */
+int auth_load(struct auth *a, const char *path);
+int auth_ok(const struct auth *a, struct lws *wsi);	/* 1: let it in */
+int auth_refuse(struct auth *a, struct lws *wsi);	/* 401, logged */
 
 /* ctl.c */
 int ctl_open(struct server *s, const char *path);
