@@ -182,6 +182,7 @@ on_accepted(struct server *s, struct lws *wsi)
 		return -1;
 	if (peers_add(&s->peers, wsi, (struct sockaddr *)&ss) < 0)
 		err(1, "memory");
+	gate_accepted(&s->gate, wsi);
 	return 0;
 }
 
@@ -195,6 +196,7 @@ on_released(struct server *s, struct lws *wsi)
 			s->listen_wsi[i] = NULL;
 			return;
 		}
+	gate_released(&s->gate, wsi);
 	peers_del(&s->peers, wsi);
 	accepting(s);
 }
@@ -448,6 +450,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		/* Every WebSocket handshake, on any path, before anything
 		 * else. The answer (401) is written whole to the socket,
 		 * which lws then closes. */
+		gate_passed(wsi);
 		if (!auth_ok(s->auth, wsi)) {
 			auth_refuse(s->auth, wsi);
 			return -1;
@@ -458,6 +461,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
 		/* Every plain HTTP request, whatever serves it: lws asks the
 		 * first protocol before it looks for a mount. */
+		gate_passed(wsi);
 		if (!auth_ok(s->auth, wsi)) {
 			auth_refuse(s->auth, wsi);
 			return -1;
@@ -706,8 +710,11 @@ main(int argc, char *argv[])
 		    (unsigned long long)fds, (unsigned long long)(fds - reserve));
 		max_sockets = fds - reserve;
 	}
-	lws_set_log_level(verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_USER : LLL_ERR,
-	    NULL);
+	s->gate.verbose = verbose;
+	s->gate.handshake_s = handshake_s;
+	s->gate.max_request = max_request;
+	gate_log(&s->gate, verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_USER :
+	    LLL_ERR);
 	if (verbose)
 		fprintf(stderr, "wsrecv: descriptor limit %llu, at most %llu "
 		    "connections, %llu per address\n", (unsigned long long)fds,

@@ -8,9 +8,11 @@
  *	out.c     the output queue on stdout
  *	peers.c   the accepted sockets, counted in all and per address
  *	auth.c    the token a client must present, and refusing it
+ *	gate.c    sockets dropped before a handshake, lws's log, in moderation
  *
- * wsrecv.c calls ctl.c, conn.c, out.c, peers.c and auth.c; ctl.c calls conn.c and
- * out.c; conn.c, out.c, peers.c and auth.c call no other part. The server state is the per-vhost
+ * wsrecv.c calls ctl.c, conn.c, out.c, peers.c, auth.c and gate.c; ctl.c calls conn.c and
+ * out.c; conn.c, out.c, peers.c, auth.c and gate.c call no other
+ * part. The server state is the per-vhost
  * data of the WebSocket protocol, each connection its per-session data,
  * as in the libwebsockets minimal examples. */
 #ifndef WSRECV_H
@@ -103,6 +105,16 @@ struct auth {
 	unsigned window_lines, suppressed;
 };
 
+/* Sockets not yet through the handshake, and lws's log lines. */
+struct gate {
+	int verbose;
+	unsigned handshake_s, max_request;
+	uint64_t dropped;		/* since the last line about them */
+	int64_t dropped_logged_us;
+	uint64_t lws_suppressed;
+	int64_t lws_logged_us;
+};
+
 /* The server: main()'s, the user data of the lws context, shared by its
  * vhosts (plain and TLS). */
 #define LISTEN_MAX	2
@@ -137,6 +149,7 @@ struct server {
 	int64_t budget_logged_us;
 
 	struct auth *auth;		/* --token-file */
+	struct gate gate;
 };
 
 /* How a connection ended, for its CLOSE record. */
@@ -196,6 +209,12 @@ void peers_free(struct peers *p);
 int auth_load(struct auth *a, const char *path);
 int auth_ok(const struct auth *a, struct lws *wsi);	/* 1: let it in */
 int auth_refuse(struct auth *a, struct lws *wsi);	/* 401, logged */
+
+/* gate.c */
+void gate_log(struct gate *g, int levels);	/* lws's log through the gate */
+void gate_accepted(struct gate *g, struct lws *wsi);
+void gate_passed(struct lws *wsi);		/* a complete request came */
+void gate_released(struct gate *g, struct lws *wsi);
 
 /* ctl.c */
 int ctl_open(struct server *s, const char *path);
