@@ -712,7 +712,6 @@ main(int argc, char *argv[])
 	}
 	s->gate.verbose = verbose;
 	s->gate.handshake_s = handshake_s;
-	s->gate.max_request = max_request;
 	gate_log(&s->gate, verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_USER :
 	    LLL_ERR);
 	if (verbose)

@@ -108,7 +108,7 @@ struct auth {
 /* Sockets not yet through the handshake, and lws's log lines. */
 struct gate {
 	int verbose;
-	unsigned handshake_s, max_request;
+	unsigned handshake_s;
 	uint64_t dropped;		/* since the last line about them */
 	int64_t dropped_logged_us;
 	uint64_t lws_suppressed;
