@@ -91,6 +91,12 @@ fuzz: fuzz-build
 	for f in $(FUZZERS); do n=$${f##*/fuzz_}; mkdir -p tests/fuzz/$$n && \
 		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 tests/fuzz/$$n || exit 1; done
 
+# SIGKILL to a random recorder process, a restart, every session checked;
+# SOAK_ROUNDS rounds (an hour or more on a shared 2-core machine).
+SOAK_ROUNDS ?= 100
+soak: all
+	CAMREC_BIN=$(abspath $(O))/bin bench/killsoak.sh $(SOAK_ROUNDS) 3
+
 fuzz-replay: fuzz-build
 	for f in $(FUZZERS); do n=$${f##*/fuzz_}; $$f -runs=0 tests/fuzz/$$n || exit 1; done
 
@@ -136,5 +142,5 @@ install-man:
 clean:
 	rm -rf bin obj build-san
 
-.PHONY: fuzz fuzz-build fuzz-replay
+.PHONY: fuzz fuzz-build fuzz-replay soak
 .PHONY: all deps check check-san demo bench lint install install-scripts install-man clean
