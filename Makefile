@@ -66,6 +66,40 @@ $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 deps:
 	@scripts/deps.sh
 
+# Fuzzing (clang's libFuzzer): each fuzz/fuzz_NAME.c against lib/, built
+# with ASan + UBSan into $(O)/fuzz/. make fuzz runs each for FUZZ_SECONDS
+# (default 60) on its corpus in tests/fuzz/NAME/, which it grows;
+# fuzz-replay runs just the corpus (make check does, via tests/fuzz.bats).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS   = -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -Wall -Wextra -Werror \
+                -DCAMREC_VERSION='"$(VERSION)"' \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZERS  = $(patsubst fuzz/%.c,$(O)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_LIB = $(patsubst lib/%.c,$(O)/fuzz/lib/%.o,$(LIB_SRC))
+
+$(O)/fuzz/lib/%.o: lib/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(O)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB)
+
+fuzz-build: $(FUZZERS)
+
+fuzz: fuzz-build
+	for f in $(FUZZERS); do n=$${f##*/fuzz_}; mkdir -p tests/fuzz/$$n && \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 tests/fuzz/$$n || exit 1; done
+
+# SIGKILL to a random recorder process, a restart, every session checked;
+# SOAK_ROUNDS rounds (an hour or more on a shared 2-core machine).
+SOAK_ROUNDS ?= 100
+soak: all
+	CAMREC_BIN=$(abspath $(O))/bin bench/killsoak.sh $(SOAK_ROUNDS) 3
+
+fuzz-replay: fuzz-build
+	for f in $(FUZZERS); do n=$${f##*/fuzz_}; $$f -runs=0 tests/fuzz/$$n || exit 1; done
+
 # The suite runs twice: on the normal build and under ASan + UBSan.
 check: deps lint
 	$(MAKE) all
@@ -117,4 +151,5 @@ install-web:
 clean:
 	rm -rf bin obj build-san
 
+.PHONY: fuzz fuzz-build fuzz-replay soak
 .PHONY: all deps check check-san demo bench lint install install-scripts install-man install-web clean

@@ -60,10 +60,13 @@ fill(struct rec_reader *r, size_t need)
 
 		if (r->eof)
 			return 0;
-		if (r->cap - r->start < need || r->cap - r->end < READ_CHUNK / 4) {
-			/* Slide what is left to the front, growing for big records. */
+		if (r->cap - r->end < READ_CHUNK / 4) {
+			/* Slide what is left to the front, growing for big
+			 * records: doubling as their bytes arrive, never to
+			 * more than the record needs, so that a corrupt header
+			 * claiming a huge body costs no more memory than the
+			 * bytes that really follow it. */
 			size_t have = r->end - r->start;
-			size_t want = need > READ_CHUNK ? need : READ_CHUNK;
 
 			if (r->start > 0) {
 				memmove(r->buf, r->buf + r->start, have);
@@ -71,10 +74,13 @@ fill(struct rec_reader *r, size_t need)
 				r->start = 0;
 				r->end = have;
 			}
-			if (r->cap < want || r->cap - r->end < READ_CHUNK / 4) {
-				size_t cap = want + READ_CHUNK;
-				unsigned char *p = realloc(r->buf, cap);
-				if (p == NULL)
+			if (r->cap - r->end < READ_CHUNK / 4) {
+				size_t cap = r->cap ? 2 * r->cap : READ_CHUNK;
+				unsigned char *p;
+
+				if (cap > need + READ_CHUNK)
+					cap = need + READ_CHUNK;
+				if ((p = realloc(r->buf, cap)) == NULL)
 					return -1;
 				r->buf = p;
 				r->cap = cap;

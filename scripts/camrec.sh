@@ -13,7 +13,8 @@ set -u
 # The number in the top-level VERSION file; make install writes it here.
 camrec_version=
 
-synopsis="usage: camrec.sh [-H HOST] [-p PORT] [-d DIR] [-j JOBS] [-I IMAGES] [-R RUNDIR] [-w WEBDIR] [-- WSRECV_OPTIONS]"
+synopsis="usage: camrec.sh [-H HOST] [-p PORT] [-d DIR] [-j JOBS] [-I IMAGES] [-R RUNDIR] [-w WEBDIR]
+                 [--token-file FILE] [--cert FILE --key FILE [--tls-port PORT]] [-- WSRECV_OPTIONS]"
 usage() {
 	echo "$synopsis" >&2
 	exit 2
@@ -31,8 +32,24 @@ host=0.0.0.0 port=50001 dir=./recordings jobs=2 rundir='' web=''
 # -I N: the newest N images of the ESP32 boards also in DIR/images (the old
 # server's folder); 0 (the default) leaves it out.
 images=0
-while getopts H:p:d:j:I:R:w: opt; do
+# Access control and TLS are wsrecv's: passed on as they are.
+access=()
+while getopts H:p:d:j:I:R:w:-: opt; do
 	case $opt in
+	-)
+		case $OPTARG in
+		token-file | cert | key | tls-port)
+			if [ "$OPTIND" -gt $# ]; then
+				log "--$OPTARG needs a value"
+				usage
+			fi
+			access+=("--$OPTARG" "${!OPTIND}")
+			OPTIND=$((OPTIND + 1))
+			;;
+		token-file=* | cert=* | key=* | tls-port=*) access+=("--$OPTARG") ;;
+		*) usage ;;
+		esac
+		;;
 	H) host=$OPTARG ;;
 	p) port=$OPTARG ;;
 	d) dir=$OPTARG ;;
@@ -201,7 +218,7 @@ unfinished >"$rundir/unfinished"
 # this script, which then shuts the pipeline down in order. Each dies with
 # this script: wsrecv, frameparse and sessionwriter get SIGTERM, and end as
 # they would at the end of their input.
-setsid setpriv --pdeathsig TERM wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" "${console[@]}" --status "$CAMREC_STATUS" "$@" >"$rundir/records" &
+setsid setpriv --pdeathsig TERM wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" "${console[@]}" --status "$CAMREC_STATUS" ${access[@]+"${access[@]}"} "$@" >"$rundir/records" &
 wsrecv_pid=$!
 setsid setpriv --pdeathsig TERM frameparse <"$rundir/records" >"$rundir/frames" &
 frameparse_pid=$!

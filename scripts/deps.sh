@@ -14,6 +14,7 @@ esac
 packages="gcc make pkg-config libwebsockets-dev libjansson-dev ffmpeg bats
 python3 python3-websockets mandoc shellcheck util-linux procps time"
 packages="$packages rclone"   # scripts/hooks/rclone-upload.sh and its test
+packages="$packages clang openssl iproute2"   # make fuzz (libFuzzer); tests/access.bats: a certificate, ss
 packages="$packages curl"   # camlive.sh status, liverelay.bats
 packages="$packages chromium chromium-driver python3-selenium"   # the console's tests in a real browser
 

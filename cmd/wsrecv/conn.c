@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "rec.h"
+#include "secret.h"
 #include "util.h"
 #include "wsrecv.h"
 
@@ -48,29 +49,43 @@ peer_name(struct lws *wsi, char *addr, size_t addr_len, uint16_t *port)
 	}
 }
 
-/* The request path with its query string, as the client asked for it. */
+/* The request path with its query string, as the client asked for it,
+ * less any token parameter: the path goes into records, session.json and
+ * logs, where a secret must never be. */
 static char *
 request_path(struct lws *wsi)
 {
 	int plen = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI);
 	int qlen = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+	int i, flen, left;
+	size_t n, sep;
 	char *s;
 
 	if (plen < 0)
 		plen = 0;
 	if (qlen < 0)
 		qlen = 0;
-	if ((s = malloc((size_t)plen + (size_t)qlen + 3)) == NULL)
+	/* Room for every parameter and a separator before each. */
+	if ((s = malloc((size_t)plen + 2 * (size_t)qlen + 3)) == NULL)
 		err(1, "memory");
 	s[0] = '\0';
 	if (plen > 0 && lws_hdr_copy(wsi, s, plen + 1, WSI_TOKEN_GET_URI) < 0)
 		s[0] = '\0';
-	if (qlen > 0) {
-		size_t n = strlen(s);
-
-		s[n++] = '?';
-		if (lws_hdr_copy(wsi, s + n, qlen + 1, WSI_TOKEN_HTTP_URI_ARGS) < 0)
-			s[n - 1] = '\0';
+	n = strlen(s);
+	/* One parameter at a time, joined with '&' as the client sent them
+	 * (lws would join them with ','). */
+	for (i = 0, left = qlen; left > 0 && (flen = lws_hdr_fragment_length(wsi,
+	    WSI_TOKEN_HTTP_URI_ARGS, i)) > 0 && flen <= left; i++) {
+		/* lws counts a separator between parameters. */
+		left -= flen + 1;
+		sep = n;
+		s[n++] = sep == strcspn(s, "?") ? '?' : '&';
+		if (lws_hdr_copy_fragment(wsi, s + n, flen + 1,
+		    WSI_TOKEN_HTTP_URI_ARGS, i) < 0 || query_is(s + n, "token"))
+			n = sep;
+		else
+			n += strlen(s + n);
+		s[n] = '\0';
 	}
 	return s;
 }

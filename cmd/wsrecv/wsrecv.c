@@ -32,6 +32,10 @@
 #define SHUTDOWN_SECS	3
 #define DEFAULT_PER_ADDR 64
 #define DEFAULT_BUDGET	(64u << 20)
+#define DEFAULT_HANDSHAKE 5		/* seconds from accept to upgrade */
+#define DEFAULT_REQUEST	4096		/* bytes of request line and headers */
+#define MIN_REQUEST	1024
+#define MAX_REQUEST	65535		/* what lws can be told */
 #define MAX_BUDGET	(1ull << 40)
 /* A connection may always reassemble this much outside the budget, so
  * small messages (a camera's frames) pass while large ones wait. */
@@ -53,7 +57,10 @@ usage(FILE *f, int status)
 	    "              [--max-connections n] [--max-per-address n] "
 	    "[--rx-budget bytes]\n"
 	    "              [--www dir] [--recordings dir] [--status file] "
-	    "[--view-queue bytes]\n");
+	    "[--view-queue bytes]\n"
+	    "              [--token-file file] [--cert file --key file "
+	    "[--tls-port port]]\n"
+	    "              [--handshake-timeout seconds] [--max-request bytes]\n");
 	exit(status);
 }
 
@@ -105,11 +112,34 @@ static void
 accepting(struct server *s)
 {
 	int pause = s->peers.sockets >= s->max_sockets || s->paused;
+	size_t i;
 
-	if (s->listen_wsi == NULL || pause == s->accept_paused)
+	if (pause == s->accept_paused)
 		return;
 	s->accept_paused = pause;
-	lws_rx_flow_control(s->listen_wsi, !pause);
+	for (i = 0; i < LISTEN_MAX; i++)
+		if (s->listen_wsi[i] != NULL)
+			lws_rx_flow_control(s->listen_wsi[i], !pause);
+}
+
+/* The listen sockets are learnt from their first accept: lws does not
+ * tell them otherwise. */
+static void
+remember_listener(struct server *s, struct lws *listen_wsi)
+{
+	size_t i, free_slot = LISTEN_MAX;
+
+	for (i = 0; i < LISTEN_MAX; i++) {
+		if (s->listen_wsi[i] == listen_wsi)
+			return;
+		if (s->listen_wsi[i] == NULL && free_slot == LISTEN_MAX)
+			free_slot = i;
+	}
+	if (free_slot < LISTEN_MAX)
+		s->listen_wsi[free_slot] = listen_wsi;
+	/* A listener learnt while accepting is paused starts paused too. */
+	if (s->accept_paused)
+		lws_rx_flow_control(listen_wsi, 0);
 }
 
 /* A socket was accepted: keep it, or close it at once. At the cap the
@@ -123,7 +153,7 @@ admit(struct server *s, struct lws *listen_wsi,
 	const struct sockaddr *sa = (const struct sockaddr *)&filt->cli_addr;
 	char addr[INET6_ADDRSTRLEN];
 
-	s->listen_wsi = listen_wsi;
+	remember_listener(s, listen_wsi);
 	if (s->peers.sockets >= s->max_sockets || s->paused) {
 		if (!s->paused)
 			note(&s->cap_logged_us, "at the connection cap (%zu), "
@@ -156,16 +186,21 @@ on_accepted(struct server *s, struct lws *wsi)
 		return -1;
 	if (peers_add(&s->peers, wsi, (struct sockaddr *)&ss) < 0)
 		err(1, "memory");
+	gate_accepted(&s->gate, wsi);
 	return 0;
 }
 
 static void
 on_released(struct server *s, struct lws *wsi)
 {
-	if (wsi == s->listen_wsi) {
-		s->listen_wsi = NULL;
-		return;
-	}
+	size_t i;
+
+	for (i = 0; i < LISTEN_MAX; i++)
+		if (wsi == s->listen_wsi[i]) {
+			s->listen_wsi[i] = NULL;
+			return;
+		}
+	gate_released(&s->gate, wsi);
 	peers_del(&s->peers, wsi);
 	accepting(s);
 }
@@ -429,17 +464,12 @@ static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct lws_vhost *vh = lws_get_vhost(wsi);
-	struct server *s = vh ? lws_protocol_vh_priv_get(vh,
-	    lws_vhost_name_to_protocol(vh, WS_PROTOCOL)) : NULL;
+	struct server *s = lws_context_user(lws_get_context(wsi));
 	struct conn *c = user;
 
-	if (s == NULL)
+	if (s == NULL || s->vh == NULL)
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	switch (reason) {
-	case LWS_CALLBACK_PROTOCOL_DESTROY:
-		peers_free(&s->peers);
-		break;
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 		/* wsi is the listen socket, user the new one's address. */
 		return admit(s, wsi, user);
@@ -448,7 +478,29 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return -1;
 		break;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		/* Every WebSocket handshake, on any path, before anything
+		 * else. The answer (401) is written whole to the socket,
+		 * which lws then closes. */
+		gate_passed(wsi);
+		if (!auth_ok(s->auth, wsi)) {
+			auth_refuse(s->auth, wsi);
+			return -1;
+		}
 		if (!subprotocol_ok(s, wsi))
+			return -1;
+		break;
+	case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+		/* Every plain HTTP request, whatever serves it: lws asks the
+		 * first protocol before it looks for a mount. */
+		gate_passed(wsi);
+		if (!auth_ok(s->auth, wsi)) {
+			auth_refuse(s->auth, wsi);
+			return -1;
+		}
+		break;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* Checked at the upgrade already; a second lock on the door. */
+		if (!auth_ok(s->auth, wsi))
 			return -1;
 		break;
 	case LWS_CALLBACK_ESTABLISHED:
@@ -535,6 +587,29 @@ shutdown_all(struct server *s)
 	}
 }
 
+/* One listening vhost; with cert and key, for TLS (wss and https). */
+static struct lws_vhost *
+listen_on(struct lws_context *ctx, struct lws_context_creation_info *info,
+    const char *name, unsigned port, const char *cert, const char *key)
+{
+	struct lws_vhost *vh;
+
+	info->vhost_name = name;
+	info->port = (int)port;
+	info->ssl_cert_filepath = cert;
+	info->ssl_private_key_filepath = key;
+	/* HTTP/1.1 only: the WebSocket upgrade of lws 4.1 is HTTP/1. */
+	info->alpn = cert != NULL ? "http/1.1" : NULL;
+	if ((vh = lws_create_vhost(ctx, info)) == NULL) {
+		if (cert != NULL)
+			errx(1, "cannot listen with TLS on %s port %u (is %s "
+			    "a certificate and %s its key, both PEM?)",
+			    info->iface, port, cert, key);
+		errx(1, "cannot listen on %s port %u", info->iface, port);
+	}
+	return vh;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -550,6 +625,12 @@ main(int argc, char *argv[])
 		{ "recordings", required_argument, NULL, 'R' },
 		{ "status", required_argument, NULL, 'S' },
 		{ "view-queue", required_argument, NULL, 'Q' },
+		{ "token-file", required_argument, NULL, 'T' },
+		{ "cert", required_argument, NULL, 'E' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "tls-port", required_argument, NULL, 'P' },
+		{ "handshake-timeout", required_argument, NULL, 'G' },
+		{ "max-request", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -558,14 +639,17 @@ main(int argc, char *argv[])
 	static lws_retry_bo_t retry;
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
-	struct server *s;
-	struct dev *dev;
+	static struct server server;
+	static struct auth auth;
+	struct server *s = &server;
 	struct sigaction sa;
-	const char *host = "0.0.0.0", *fifo = NULL, *www = NULL, *recs = NULL;
+	const char *host = "0.0.0.0", *fifo = NULL, *token_file = NULL;
+	const char *cert = NULL, *key = NULL, *www = NULL, *recs = NULL;
 	const char *status = NULL;
 	uint64_t view_queue = DEFAULT_VIEW_QUEUE;
 	int www_fd = -1, rec_fd = -1;
-	unsigned port = DEFAULT_PORT, idle_s = DEFAULT_IDLE;
+	unsigned port = DEFAULT_PORT, idle_s = DEFAULT_IDLE, tls_port = 0;
+	unsigned handshake_s = DEFAULT_HANDSHAKE, max_request = DEFAULT_REQUEST;
 	uint64_t max_message = DEFAULT_MAX_MSG, max_sockets = 0;
 	uint64_t max_per_addr = DEFAULT_PER_ADDR, rx_budget = 0;
 	int verbose = 0, lines = 0, cap_loopback = 0;
@@ -620,6 +704,26 @@ main(int argc, char *argv[])
 		case 'Q':
 			view_queue = number("--view-queue", optarg, 65536, 1ull << 30);
 			break;
+		case 'T':
+			token_file = optarg;
+			break;
+		case 'E':
+			cert = optarg;
+			break;
+		case 'K':
+			key = optarg;
+			break;
+		case 'P':
+			tls_port = (unsigned)number("--tls-port", optarg, 1, 65535);
+			break;
+		case 'G':
+			handshake_s = (unsigned)number("--handshake-timeout",
+			    optarg, 1, 3600);
+			break;
+		case 'X':
+			max_request = (unsigned)number("--max-request", optarg,
+			    MIN_REQUEST, MAX_REQUEST);
+			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
@@ -635,6 +739,18 @@ main(int argc, char *argv[])
 		usage(stderr, 2);
 	if (*host == '\0')
 		errx(2, "-H: empty host");
+	if ((cert == NULL) != (key == NULL))
+		errx(2, "--cert and --key go together");
+	if (tls_port != 0 && cert == NULL)
+		errx(2, "--tls-port needs --cert and --key");
+	if (tls_port != 0 && tls_port == port)
+		errx(2, "--tls-port %u is the plain port too", tls_port);
+	if (token_file != NULL && auth_load(&auth, token_file) < 0)
+		exit(2);
+	s->auth = &auth;
+	/* Fail here, with the file named, rather than in lws's log. */
+	if (cert != NULL && (access(cert, R_OK) < 0 || access(key, R_OK) < 0))
+		err(1, "%s", access(cert, R_OK) < 0 ? cert : key);
 	if (www != NULL && (www_fd = http_root_open(www)) < 0)
 		err(2, "--www %s", www);
 	if (recs != NULL && (rec_fd = http_root_open(recs)) < 0)
@@ -661,8 +777,10 @@ main(int argc, char *argv[])
 		    (unsigned long long)fds, (unsigned long long)(fds - reserve));
 		max_sockets = fds - reserve;
 	}
-	lws_set_log_level(verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_USER : LLL_ERR,
-	    NULL);
+	s->gate.verbose = verbose;
+	s->gate.handshake_s = handshake_s;
+	gate_log(&s->gate, verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_USER :
+	    LLL_ERR);
 	if (verbose)
 		fprintf(stderr, "wsrecv: descriptor limit %llu, at most %llu "
 		    "connections, %llu per address\n", (unsigned long long)fds,
@@ -682,6 +800,12 @@ main(int argc, char *argv[])
 	/* lws stops accepting by itself too when its table is this full. */
 	info.fd_limit_per_thread = (unsigned)(max_sockets + POLL_OTHERS + 1);
 	info.pt_serv_buf_size = 16 * 1024;
+	/* Request headers: one buffer each for every connection that has
+	 * not finished its handshake; one too small is refused by lws. */
+	info.max_http_header_data = (unsigned short)max_request;
+	info.user = s;
+	if (cert != NULL)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	if ((ctx = lws_create_context(&info)) == NULL)
 		errx(1, "cannot create the libwebsockets context");
 	signal_ctx = ctx;
@@ -692,16 +816,21 @@ main(int argc, char *argv[])
 	retry.secs_since_valid_ping = 65534;
 	retry.secs_since_valid_hangup = 65535;
 	info.protocols = protocols;
-	info.port = (int)port;
 	info.iface = host;
-	info.vhost_name = "wsrecv";
 	info.retry_and_idle_policy = &retry;
 	info.options |= LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-	if ((vh = lws_create_vhost(ctx, &info)) == NULL)
-		errx(1, "cannot listen on %s port %u", host, port);
-	if ((s = lws_protocol_vh_priv_zalloc(vh, lws_vhost_name_to_protocol(vh,
-	    WS_PROTOCOL), sizeof *s)) == NULL)
-		errx(1, "memory");
+	/* A client that connects and says nothing, or sends its request a
+	 * byte at a time, holds a socket and a header buffer: lws drops it
+	 * after this long, TLS handshake and HTTP request alike. */
+	info.timeout_secs = handshake_s;
+	info.timeout_secs_ah_idle = handshake_s;
+	/* The plain port, unless TLS takes it; then TLS on its own port. */
+	if (cert == NULL || tls_port != 0) {
+		vh = listen_on(ctx, &info, "wsrecv", port, NULL, NULL);
+		if (tls_port != 0)
+			listen_on(ctx, &info, "wsrecv-tls", tls_port, cert, key);
+	} else
+		vh = listen_on(ctx, &info, "wsrecv-tls", port, cert, key);
 	s->ctx = ctx;
 	s->vh = vh;
 	s->verbose = verbose;
@@ -741,9 +870,9 @@ main(int argc, char *argv[])
 	 * signal from now on must not touch the context being destroyed. */
 	signal_ctx = NULL;
 	out_detach();
-	dev = s->dev;		/* s goes with the vhost */
 	lws_context_destroy(ctx);
-	dev_free(dev);
+	dev_free(s->dev);
+	peers_free(&s->peers);
 	if (out_finish() < 0)
 		err(1, "stdout");
 	return 0;

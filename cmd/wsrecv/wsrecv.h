@@ -12,12 +12,15 @@
  *	view.c    live previews: each camera's frames fanned out to consoles
  *	http.c    plain HTTP: the page and the recordings folder
  *	reclist.c the list of recordings, from their session.json
+ *	auth.c    the token a client must present, and refusing it
+ *	gate.c    sockets dropped before a handshake, lws's log, in moderation
  *
- * wsrecv.c calls ctl.c, dev.c, view.c, http.c, conn.c, out.c and peers.c;
- * ctl.c calls conn.c and out.c; dev.c calls camcmd.c, view.c, conn.c and
- * out.c; view.c calls conn.c; http.c calls reclist.c; conn.c, out.c,
- * peers.c, camcmd.c and reclist.c call no other part. The server state is
- * the per-vhost data of the WebSocket protocol, each connection its
+ * wsrecv.c calls ctl.c, dev.c, view.c, http.c, conn.c, out.c, peers.c,
+ * auth.c and gate.c; ctl.c calls conn.c and out.c; dev.c calls camcmd.c,
+ * view.c, conn.c and out.c; view.c calls conn.c; http.c calls reclist.c;
+ * conn.c, out.c, peers.c, camcmd.c, reclist.c, auth.c and gate.c call no
+ * other part. The server state is main()'s, the user data of the lws
+ * context shared by its vhosts (plain and TLS); each connection is its
  * per-session data, as in the libwebsockets minimal examples. */
 #ifndef WSRECV_H
 #define WSRECV_H
@@ -29,6 +32,7 @@
 #include <libwebsockets.h>
 
 #include "connmap.h"
+#include "secret.h"
 
 #define WS_PROTOCOL	"camrec"
 #define ESP_PROTOCOL	"arduino"	/* what arduinoWebSockets asks for */
@@ -126,8 +130,34 @@ struct views {
 
 struct dev;
 
-/* The server: the per-vhost data of the ws protocol, allocated on the
- * vhost by main() and freed by lws with it. */
+/* Access control (--token-file), and which refusals were logged lately. */
+#define AUTH_SEEN	64
+struct auth_seen {
+	char addr[INET6_ADDRSTRLEN + 8];
+	int64_t at;
+};
+struct auth {
+	int on;
+	char token[SECRET_MAX + 1];
+	size_t len;
+	struct auth_seen seen[AUTH_SEEN];
+	int64_t window_us;		/* this minute's lines began */
+	unsigned window_lines, suppressed;
+};
+
+/* Sockets not yet through the handshake, and lws's log lines. */
+struct gate {
+	int verbose;
+	unsigned handshake_s;
+	uint64_t dropped;		/* since the last line about them */
+	int64_t dropped_logged_us;
+	uint64_t lws_suppressed;
+	int64_t lws_logged_us;
+};
+
+/* The server: main()'s, the user data of the lws context, shared by its
+ * vhosts (plain and TLS). */
+#define LISTEN_MAX	2
 struct server {
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
@@ -146,7 +176,7 @@ struct server {
 	size_t max_per_addr;		/* --max-per-address */
 	int cap_loopback;		/* ... given: loopback peers too */
 	struct peers peers;
-	struct lws *listen_wsi;		/* known once something connected */
+	struct lws *listen_wsi[LISTEN_MAX];	/* known once something connected */
 	int accept_paused;		/* listen socket not polled: at the cap */
 	int64_t cap_logged_us;		/* last "at connection cap" */
 	int64_t addr_cap_logged_us;	/* last "at per-address cap" */
@@ -161,6 +191,8 @@ struct server {
 	struct http http;
 	struct views views;
 	struct dev *dev;		/* consoles on /dev, with --www */
+	struct auth *auth;		/* --token-file */
+	struct gate gate;
 };
 
 /* How a connection ended, for its CLOSE record. */
@@ -215,6 +247,17 @@ size_t peers_count(const struct peers *p, const struct sockaddr *sa);
 int peers_add(struct peers *p, const void *sock, const struct sockaddr *sa);
 void peers_del(struct peers *p, const void *sock);
 void peers_free(struct peers *p);
+
+/* auth.c */
+int auth_load(struct auth *a, const char *path);
+int auth_ok(const struct auth *a, struct lws *wsi);	/* 1: let it in */
+int auth_refuse(struct auth *a, struct lws *wsi);	/* 401, logged */
+
+/* gate.c */
+void gate_log(struct gate *g, int levels);	/* lws's log through the gate */
+void gate_accepted(struct gate *g, struct lws *wsi);
+void gate_passed(struct lws *wsi);		/* a complete request came */
+void gate_released(struct gate *g, struct lws *wsi);
 
 /* ctl.c */
 int ctl_open(struct server *s, const char *path);
