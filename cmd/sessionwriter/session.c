@@ -117,36 +117,12 @@ sync_dir(const struct sessions *ss, const char *path)
 	return rv;
 }
 
-/* Write session.json through a temporary file and rename(2), so a reader
- * (or a crash) sees the old or the new version, never a mix. */
+/* session.json is replaced whole, so a reader (or a crash) sees the old or
+ * the new version, never a mix. text ends in its newline. */
 static int
 store_json(const struct sessions *ss, const char *dir, const char *text)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
-	int fd, saved;
-
-	if (pathcat(tmp, sizeof tmp, dir, ".session.json.tmp") < 0 ||
-	    pathcat(path, sizeof path, dir, "session.json") < 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		return -1;
-	if (writeall(fd, text, strlen(text)) < 0 || writeall(fd, "\n", 1) < 0 ||
-	    (ss->sync && fsync(fd) < 0)) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	return replace_file(dir, "session.json", text, strlen(text), ss->sync);
 }
 
 /* The session.json a session has now, as text (malloc'd), or NULL. */
@@ -156,7 +132,7 @@ render_json(struct conn *c, struct session *s, const char *state,
 {
 	char when[64];
 	json_t *o = json_object(), *peer = json_object();
-	char *text;
+	char *text, *line;
 
 	if (o == NULL || peer == NULL) {
 		json_decref(o);
@@ -214,9 +190,14 @@ render_json(struct conn *c, struct session *s, const char *state,
 	json_object_set_new(o, "error", error ? json_string(error) : json_null());
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
-	if (text == NULL)
+	/* json_dumps leaves no room for the file's last newline. */
+	if (text == NULL || (line = realloc(text, strlen(text) + 2)) == NULL) {
+		free(text);
 		errno = ENOMEM;
-	return text;
+		return NULL;
+	}
+	strcat(line, "\n");
+	return line;
 }
 
 static int

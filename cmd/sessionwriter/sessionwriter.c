@@ -25,6 +25,7 @@
 #include "h264.h"
 #include "sessionwriter.h"
 #include "utf8.h"
+#include "stdopt.h"
 #include "util.h"
 
 #define HOLD_GAP_US   2000000	/* held frames older than this are stale */
@@ -615,9 +616,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "status", required_argument, NULL, 'S' },
 		{ "segment-grace", required_argument, NULL, 'G' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	struct sigaction sa;
 	struct rec_reader rd;
@@ -644,13 +643,8 @@ main(int argc, char *argv[])
 				errx(2, "--segment-grace %s: not a number of seconds 0-3600", optarg);
 			w.grace_us = (uint64_t)(grace * 1e6 + 0.5);
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("sessionwriter") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(ch, "sessionwriter", usage);
 		}
 	}
 	argc -= optind;
