@@ -445,7 +445,8 @@ record() {
 		echo $? > rc
 		cp -a tm/rec copy/' || skip "cannot mount a tmpfs here"
 	[ "$(cat rc)" -eq 1 ]
-	grep -qx "sessionwriter: tm/rec/$NAME: stream.h264: No space left on device" err
+	# the payload or the batch of index lines after it, whichever found no room
+	grep -qxE "sessionwriter: tm/rec/$NAME: (stream\.h264|index\.tsv): No space left on device" err
 	[ "$(head -1 out)" = "failed tm/rec/$NAME" ]
 	s=copy/rec/$NAME
 	# best effort: session.json says failed, or still recording if even that had no room
