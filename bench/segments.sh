@@ -19,6 +19,8 @@
 # by default it syncs, as it does when recording.
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+. bench/common.sh
 n=${1:-10}
 secs=${2:-10}
 burst=100
@@ -53,23 +55,6 @@ echo "segment: $mp4_bytes bytes of MP4, $json_bytes bytes of JSON text"
 echo "== base64: lib/base64.c on the segment's text, best of 20"
 "$work/b64speed" "$work/seg.b64" 20
 
-port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-cpu_of() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
-}
-hwm_of() {
-	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
-}
 kv() {	# kv KEY LINE
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
