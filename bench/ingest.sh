@@ -20,6 +20,8 @@
 # byte-exact against the clip (bench/verify.py).
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+. bench/common.sh
 mode=${1:-fast}
 n=${2:-100}
 secs=${3:-10}
@@ -49,24 +51,6 @@ cc -O2 -pthread -o "$work/wsblast" bench/wsblast.c
 clip=$work/clip.h264
 scripts/mkclip.sh -t 10 "$clip"
 
-port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# CPU seconds (user + system) and peak RSS in KiB of a live process.
-cpu_of() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
-}
-hwm_of() {
-	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
-}
 mono() {
 	python3 -c 'import time; print("%.6f" % time.monotonic())'
 }

@@ -17,7 +17,12 @@
  * and ends with capture_stopped and a close frame. The run's time lasts
  * until every receiver has answered the close, that is until it has read
  * everything. Prints "frames=N bytes=N seconds=S start_mono=T" like
- * camsim --stats (bytes: binary messages, headers included). */
+ * camsim --stats (bytes: binary messages, headers included).
+ *
+ * With -s FILE each phone is a current-app phone instead: after
+ * capture_started it sends the text message in FILE (an mp4_segment, see
+ * bench/segments.sh) over and over, or -c times, masked once at start like
+ * the units; frames= then counts segments and bytes= their text. */
 #include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
@@ -48,6 +53,7 @@ struct unit {
 
 struct conn {
 	int fd, done;
+	long sent;		/* messages queued */
 	uint32_t seq;
 	size_t next;		/* next picture, 1 .. nunits - 1 */
 	int state;		/* 0 streaming, 1 stop queued, 2 close sent */
@@ -70,12 +76,15 @@ static double seconds = 10;
 static double start_mono, stop_at;
 static const char *host = "127.0.0.1", *path = "/android-cam";
 static int port;
+static struct unit segment;	/* -s: the masked text message */
+static long count;		/* -c: messages per phone, 0 for no limit */
 
 static void
 usage(FILE *f, int status)
 {
 	fprintf(f, "usage: wsblast [-n connections] [-t seconds] [-T threads] "
-	    "[-p path] port clip\n");
+	    "[-p path] [-c count] port clip\n"
+	    "       wsblast -s segment.json [-n connections] [-t seconds] [-c count] ... port\n");
 	exit(status);
 }
 
@@ -177,6 +186,18 @@ load_clip(const char *file)
 	free(p);
 }
 
+/* -s: the whole text message, masked from offset 0. */
+static void
+load_segment(const char *file)
+{
+	unsigned char *p = slurp(file, &segment.len);
+	size_t k;
+
+	for (k = 0; k < segment.len; k++)
+		p[k] ^= mask_key[k & 3];
+	segment.masked = p;
+}
+
 /* A masked client frame header for a message of len bytes; returns its size. */
 static size_t
 ws_header(unsigned char *h, int opcode, uint64_t len)
@@ -235,10 +256,20 @@ fill(struct worker *w, struct conn *c, uint64_t device_ms)
 	int k;
 
 	c->niov = c->cur = 0;
-	for (k = 0; k < BATCH; k++) {
+	for (k = 0; k < BATCH && (count == 0 || c->sent < count); k++) {
 		size_t u = c->seq == 1 ? 0 : c->next, n, j;
 		unsigned char *h = c->hdr[k];
 
+		c->sent++;
+		if (segment.masked != NULL) {
+			c->iov[c->niov].iov_base = h;
+			c->iov[c->niov++].iov_len = ws_header(h, 1, segment.len);
+			c->iov[c->niov].iov_base = (void *)segment.masked;
+			c->iov[c->niov++].iov_len = segment.len;
+			w->frames++;
+			w->bytes += segment.len;
+			break;	/* one a time: a segment is megabytes */
+		}
 		n = ws_header(h, 2, 16 + units[u].len);
 		be_put(h + n, u == 0 ? 0 : device_ms, 8);
 		be_put(h + n + 8, c->seq++, 4);
@@ -290,7 +321,7 @@ pump(struct worker *w, struct conn *c)
 			}
 			if (c->state == 2)
 				return 0;
-			if (mono() >= stop_at) {
+			if (mono() >= stop_at || (count > 0 && c->sent >= count)) {
 				queue_stop(c);
 			} else {
 				struct timespec ts;
@@ -439,7 +470,7 @@ main(int argc, char *argv[])
 
 	if (argc == 2 && strcmp(argv[1], "--help") == 0)
 		usage(stdout, 0);
-	while ((opt = getopt(argc, argv, "n:t:T:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:T:p:s:c:")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = (int)number(optarg, 1, 100000);
@@ -453,18 +484,25 @@ main(int argc, char *argv[])
 		case 'p':
 			path = optarg;
 			break;
+		case 's':
+			load_segment(optarg);
+			break;
+		case 'c':
+			count = number(optarg, 1, 1000000000);
+			break;
 		default:
 			usage(stderr, 2);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 2)
+	if (argc != (segment.masked != NULL ? 1 : 2))
 		usage(stderr, 2);
 	port = (int)number(argv[0], 1, 65535);
 	if (nthreads > n)
 		nthreads = n;
-	load_clip(argv[1]);
+	if (segment.masked == NULL)
+		load_clip(argv[1]);
 	if ((conns = calloc(n, sizeof *conns)) == NULL ||
 	    (workers = calloc(nthreads, sizeof *workers)) == NULL)
 		err(1, NULL);

@@ -54,4 +54,11 @@ int pipe_grow(int fd, int size);
 /* "dir/name" into buf; 0, or -1 with errno ENAMETOOLONG. */
 int pathcat(char *buf, size_t cap, const char *dir, const char *name);
 
+/* replace.c */
+/* Replace dir/name with data through dir/.name.tmp and rename(2), so a
+ * reader (or a crash) sees the old or the new file, never a mix; with
+ * sync, fsync(2) before the rename. 0, or -1 with errno and no temporary
+ * left behind. */
+int replace_file(const char *dir, const char *name, const char *data, size_t len, int sync);
+
 #endif

@@ -87,6 +87,14 @@ clip_setup() {
 	cd "$BATS_TEST_TMPDIR" && CLIP=$BATS_FILE_TMPDIR/clip.h264
 }
 
+# aud_clip FILE SIZE SECONDS: an x264 clip with an AUD opening every access
+# unit and SPS/PPS before every key frame (a key frame a second).
+aud_clip() {
+	ffmpeg -nostdin -loglevel error -y -f lavfi \
+		-i "testsrc2=size=$2:rate=30:duration=$3" -pix_fmt yuv420p -c:v libx264 \
+		-profile:v baseline -g 30 -x264-params aud=1 -f h264 "$1"
+}
+
 # make_clip FILE [ffmpeg x264 options...]: a short H.264 Annex-B clip made
 # now with libx264. With options, exactly what x264 writes with them. Without,
 # an Android-like clip: 2 s of 320x240 at 30 fps, baseline, a key frame every

@@ -4,18 +4,10 @@
 
 load helper
 
-# clip FILE SIZE SECONDS: an x264 clip with an AUD opening every access unit
-# and SPS/PPS before every key frame.
-clip() {
-	ffmpeg -nostdin -loglevel error -y -f lavfi \
-		-i "testsrc2=size=$2:rate=30:duration=$3" -pix_fmt yuv420p -c:v libx264 \
-		-profile:v baseline -g 30 -x264-params aud=1 -f h264 "$1"
-}
-
 setup_file() {
 	cd "$BATS_FILE_TMPDIR"
-	clip a.h264 320x240 2
-	clip b.h264 240x320 1
+	aud_clip a.h264 320x240 2
+	aud_clip b.h264 240x320 1
 	mkdir s jit keep rot
 	"$BATS_TEST_DIRNAME/mksession.py" s a.h264
 	"$BATS_TEST_DIRNAME/mksession.py" --step 50 --seed 7 jit a.h264

@@ -6,18 +6,12 @@
 bats_require_minimum_version 1.5.0
 load helper
 
-clip() {
-	ffmpeg -nostdin -loglevel error -y -f lavfi \
-		-i "testsrc2=size=$2:rate=30:duration=$3" -pix_fmt yuv420p -c:v libx264 \
-		-profile:v baseline -g 30 -x264-params aud=1 -f h264 "$1"
-}
-
 setup_file() {
 	load helper
 	cd "$BATS_FILE_TMPDIR"
-	clip a.h264 320x240 2
-	clip w.h264 160x120 0.1
-	clip t.h264 120x160 0.1
+	aud_clip a.h264 320x240 2
+	aud_clip w.h264 160x120 0.1
+	aud_clip t.h264 120x160 0.1
 	mkdir s
 	"$BATS_TEST_DIRNAME/mksession.py" s a.h264
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "stdopt.h"
 #include "util.h"
 
 #define LINE_MAX_CTL 4096
@@ -291,9 +292,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	static struct run R;	/* static: its timers are some 200 KiB */
 	struct ctl_opts o = { 0 };
@@ -318,13 +317,8 @@ main(int argc, char *argv[])
 			if (parse_double(optarg, 0, 3600, &o.wait) < 0)
 				errx(2, "-w %s: expected seconds from 0 to 3600", optarg);
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("ctl") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(c, "ctl", usage);
 		}
 	}
 	argc -= optind;

@@ -20,6 +20,7 @@
 
 #include "fpsest.h"
 #include "h264.h"
+#include "stdopt.h"
 #include "util.h"
 
 #define CLAMP_MIN 1.0
@@ -254,9 +255,7 @@ main(int argc, char *argv[])
 		{ "no-clamp", no_argument, NULL, OPT_NO_CLAMP },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	struct estimate est[NSOURCES];
 	struct input in;
@@ -287,13 +286,8 @@ main(int argc, char *argv[])
 				errx(2, "--duration %s: not a number of seconds "
 				    "(0.001 to 1e9)", optarg);
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("fpsest") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(c, "fpsest", usage);
 		}
 	}
 	argc -= optind;

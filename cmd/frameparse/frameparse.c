@@ -22,6 +22,7 @@
 #include "h264.h"
 #include "jpeg.h"
 #include "rec.h"
+#include "stdopt.h"
 #include "util.h"
 
 #define FRAME_HDR     16
@@ -271,9 +272,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	struct rec_reader rd;
 	struct conn *c;
@@ -284,13 +283,8 @@ main(int argc, char *argv[])
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("frameparse") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(ch, "frameparse", usage);
 		}
 	}
 	argc -= optind;

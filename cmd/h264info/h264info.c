@@ -12,6 +12,7 @@
 
 #include "h264.h"
 #include "mapfile.h"
+#include "stdopt.h"
 #include "util.h"
 
 struct counts {
@@ -90,9 +91,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	struct counts cnt;
 	struct h264_sps sps;
@@ -106,13 +105,8 @@ main(int argc, char *argv[])
 		case 'a':
 			cnt.list = 1;
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("h264info") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(c, "h264info", usage);
 		}
 	}
 	argc -= optind;

@@ -21,6 +21,7 @@
 #include "hookrun.h"
 #include "logtext.h"
 #include "spawn.h"
+#include "stdopt.h"
 #include "util.h"
 
 #define DEFAULT_TIMEOUT_S 300
@@ -97,9 +98,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	int64_t timeout_us = DEFAULT_TIMEOUT_S * 1000000LL;
 	int64_t grace_us = DEFAULT_GRACE_S * 1000000LL;
@@ -130,13 +129,8 @@ main(int argc, char *argv[])
 				errx(2, "-e \"%s\": expected finalized or failed", optarg);
 			event = optarg;
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("hookrun") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(ch, "hookrun", usage);
 		}
 	}
 	argc -= optind;

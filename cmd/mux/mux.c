@@ -30,6 +30,7 @@
 #include "outfile.h"
 #include "segindex.h"
 #include "spawn.h"
+#include "stdopt.h"
 #include "util.h"
 
 #define MAX_PARTS FFRUN_MAX_OUT
@@ -312,9 +313,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	const char *fps = NULL, *idx = NULL, *segs = NULL, *jpegs = NULL, *in, *out, *failed,
 	    *ffmpeg = spawn_ffmpeg();
@@ -341,13 +340,8 @@ main(int argc, char *argv[])
 		case 't':
 			idx = optarg;
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("mux") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(c, "mux", usage);
 		}
 	}
 	argc -= optind;

@@ -19,6 +19,7 @@
 
 #include "logtext.h"
 #include "prune.h"
+#include "stdopt.h"
 #include "util.h"
 
 struct goals {
@@ -197,9 +198,7 @@ main(int argc, char *argv[])
 		{ "keep-free", required_argument, NULL, 'f' },
 		{ "max-age", required_argument, NULL, 'a' },
 		{ "max-total", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	struct goals g = { .free_percent = -1 };
 	struct listing l;
@@ -230,13 +229,8 @@ main(int argc, char *argv[])
 			g.max_total = 1;
 			g.total_bytes = size_arg("--max-total", optarg);
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("prune") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(ch, "prune", usage);
 		}
 	}
 	argc -= optind;

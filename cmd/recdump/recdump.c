@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "rec.h"
+#include "stdopt.h"
 #include "util.h"
 
 #define TEXT_MAX 200
@@ -152,9 +153,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	struct rec_reader rd;
 	struct rec r;
@@ -167,13 +166,8 @@ main(int argc, char *argv[])
 		case 'a':
 			all_text = 1;
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("recdump") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(c, "recdump", usage);
 		}
 	}
 	argc -= optind;

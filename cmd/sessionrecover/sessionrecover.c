@@ -27,6 +27,7 @@
 #include "rec.h"
 #include "segindex.h"
 #include "utf8.h"
+#include "stdopt.h"
 #include "util.h"
 
 /* sessionwriter's temporaries of a segment being stored. */
@@ -42,34 +43,6 @@ usage(FILE *f, int status)
 	exit(status);
 }
 
-/* Replace dir/name with data through a temporary file and rename(2). */
-static int
-replace_file(const char *dir, const char *name, const char *data, size_t len)
-{
-	char tmp[PATH_MAX], path[PATH_MAX], tname[64];
-	int fd, saved;
-
-	snprintf(tname, sizeof tname, ".%s.tmp", name);
-	if (pathcat(tmp, sizeof tmp, dir, tname) < 0 || pathcat(path, sizeof path, dir, name) < 0)
-		return -1;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		return -1;
-	if (writeall(fd, data, len) < 0 || fsync(fd) < 0) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return 0;
-}
-
 static int
 write_index(const char *dir, const struct index *ix, size_t n)
 {
@@ -83,7 +56,7 @@ write_index(const char *dir, const struct index *ix, size_t n)
 	memcpy(buf, INDEX_HEADER, len);
 	for (i = 0; i < n; i++)
 		len += index_format(buf + len, &ix->e[i]);
-	rv = replace_file(dir, INDEX_NAME, buf, len);
+	rv = replace_file(dir, INDEX_NAME, buf, len, 1);
 	free(buf);
 	return rv;
 }
@@ -208,7 +181,7 @@ finish(const char *dir, json_t *o)
 	memcpy(line, text, len);
 	line[len] = '\n';
 	free(text);
-	if (replace_file(dir, "session.json", line, len + 1) < 0) {
+	if (replace_file(dir, "session.json", line, len + 1, 1) < 0) {
 		warn("%s/session.json", dir);
 		free(line);
 		return -1;
@@ -338,7 +311,7 @@ recover_segments(const char *dir, json_t *o)
 		last = id_json(e.id);
 		free(copy);
 	}
-	if (outlen != len && replace_file(dir, SEGINDEX_NAME, out, outlen) < 0) {
+	if (outlen != len && replace_file(dir, SEGINDEX_NAME, out, outlen, 1) < 0) {
 		warn("%s", path);
 		goto out;
 	}
@@ -470,9 +443,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	int ch, i, r, rv = 0;
 
@@ -481,13 +452,8 @@ main(int argc, char *argv[])
 		case 'v':
 			verbose = 1;
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("sessionrecover") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(ch, "sessionrecover", usage);
 		}
 	}
 	argc -= optind;

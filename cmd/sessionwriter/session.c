@@ -125,36 +125,12 @@ sync_dir(const struct sessions *ss, const char *path)
 	return rv;
 }
 
-/* Write session.json through a temporary file and rename(2), so a reader
- * (or a crash) sees the old or the new version, never a mix. */
+/* session.json is replaced whole, so a reader (or a crash) sees the old or
+ * the new version, never a mix. text ends in its newline. */
 static int
 store_json(const struct sessions *ss, const char *dir, const char *text)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
-	int fd, saved;
-
-	if (pathcat(tmp, sizeof tmp, dir, ".session.json.tmp") < 0 ||
-	    pathcat(path, sizeof path, dir, "session.json") < 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		return -1;
-	if (writeall(fd, text, strlen(text)) < 0 || writeall(fd, "\n", 1) < 0 ||
-	    (ss->sync && fsync(fd) < 0)) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	return replace_file(dir, "session.json", text, strlen(text), ss->sync);
 }
 
 /* The session.json a session has now, as text (malloc'd), or NULL. */
@@ -164,7 +140,7 @@ render_json(struct conn *c, struct session *s, const char *state,
 {
 	char when[64];
 	json_t *o = json_object(), *peer = json_object();
-	char *text;
+	char *text, *line;
 
 	if (o == NULL || peer == NULL) {
 		json_decref(o);
@@ -226,9 +202,14 @@ render_json(struct conn *c, struct session *s, const char *state,
 	json_object_set_new(o, "error", error ? json_string(error) : json_null());
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
-	if (text == NULL)
+	/* json_dumps leaves no room for the file's last newline. */
+	if (text == NULL || (line = realloc(text, strlen(text) + 2)) == NULL) {
+		free(text);
 		errno = ENOMEM;
-	return text;
+		return NULL;
+	}
+	strcat(line, "\n");
+	return line;
 }
 
 static int
@@ -513,6 +494,22 @@ cut(struct session *s, int fd, const char *name, uint64_t size)
 	return truncate(path, (off_t)size);
 }
 
+/* Write the index lines waiting in the buffer; their payloads are in
+ * stream.h264 already. */
+static int
+flush_lines(struct session *s)
+{
+	if (s->lines_len == 0)
+		return 0;
+	if (writeall(s->index_fd, s->lines, s->lines_len) < 0)
+		return -1;
+	s->index_bytes += s->lines_len;
+	s->lines_len = 0;
+	s->written = (struct index_mark){ s->offset, s->frames, s->config_packets,
+	    s->first_ms, s->last_ms, s->have_ms };
+	return 0;
+}
+
 /* End a session that could not be written. What the index covers stays and
  * is made consistent: stream.h264 is cut back to the end of the last indexed
  * payload and index.tsv to its last whole line (which also gives back what
@@ -532,6 +529,15 @@ session_fail(struct conn *c, uint64_t t_us, const char *what, int errnum)
 	free(c->resume_message);
 	c->resume_message = s->capture_message;
 	s->capture_message = NULL;
+	if (s->kind != SESSION_SEGMENTS && flush_lines(s) < 0) {
+		/* The payloads of the lines that could not be written go too. */
+		s->offset = s->written.offset;
+		s->frames = s->written.frames;
+		s->config_packets = s->written.config_packets;
+		s->first_ms = s->written.first_ms;
+		s->last_ms = s->written.last_ms;
+		s->have_ms = s->written.have_ms;
+	}
 	if (s->kind == SESSION_SEGMENTS ? s->segments == 0 : s->frames == 0) {
 		remove_folder(s);
 		session_free(s);
@@ -587,9 +593,10 @@ static int
 put_entry(struct session *s, const struct rec_frame *f, uint64_t t_us, const char **what)
 {
 	struct index_entry e;
-	char line[INDEX_LINE_MAX];
-	size_t len;
 
+	*what = INDEX_NAME;
+	if (s->lines_len + INDEX_LINE_MAX > sizeof s->lines && flush_lines(s) < 0)
+		return -1;
 	*what = stream_name(s->kind);
 	if (writeall(s->stream_fd, f->payload, f->payload_len) < 0)
 		return -1;
@@ -599,13 +606,9 @@ put_entry(struct session *s, const struct rec_frame *f, uint64_t t_us, const cha
 	e.offset = s->offset;
 	e.size = (uint32_t)f->payload_len;
 	e.kind = f->kind;
-	len = index_format(line, &e);
-	*what = INDEX_NAME;
-	if (writeall(s->index_fd, line, len) < 0)
-		return -1;
+	s->lines_len += index_format(s->lines + s->lines_len, &e);
 	/* Only now is the payload part of the session. */
 	s->offset += f->payload_len;
-	s->index_bytes += len;
 	if (f->kind == FRAME_CONFIG) {
 		s->config_packets++;
 	} else if (f->kind == FRAME_JPEG) {
@@ -722,6 +725,10 @@ session_end(struct conn *c, uint64_t t_us, const char *ended_by)
 
 	if (s == NULL)
 		return;
+	if (s->kind != SESSION_SEGMENTS && flush_lines(s) < 0) {
+		session_fail(c, t_us, INDEX_NAME, errno);
+		return;
+	}
 	if (s->ss->sync && sync_files(s) < 0) {
 		session_fail(c, t_us, "fdatasync", errno);
 		return;
@@ -755,12 +762,14 @@ session_sync_all(struct sessions *ss, uint64_t now_us)
 {
 	struct session *s;
 
-	if (!ss->sync)
-		return;
 	/* Stream before index: the index must never be durable ahead of the
 	 * bytes it points at. */
 	while ((s = ss->dirty_first) != NULL) {
-		if (sync_files(s) < 0) {
+		if (s->kind != SESSION_SEGMENTS && flush_lines(s) < 0) {
+			session_fail(s->conn, now_us, INDEX_NAME, errno);
+			continue;
+		}
+		if (ss->sync && sync_files(s) < 0) {
 			session_fail(s->conn, now_us, "fdatasync", errno);
 			continue;
 		}

@@ -26,6 +26,7 @@
 #include "h264.h"
 #include "sessionwriter.h"
 #include "utf8.h"
+#include "stdopt.h"
 #include "util.h"
 
 #define HOLD_GAP_US   2000000	/* held frames older than this are stale */
@@ -610,7 +611,8 @@ now_ms(void)
 	return (uint64_t)mono_us() / 1000;
 }
 
-/* Wait for input, syncing written sessions every sync_ms meanwhile.
+/* Wait for input, syncing written sessions every sync_ms meanwhile (with
+ * syncs off, writing their index lines).
  * 0 when input is ready, -1 when a signal asks to stop. */
 static int
 wait_input(int fd, uint64_t sync_ms, uint64_t *next_sync)
@@ -623,7 +625,7 @@ wait_input(int fd, uint64_t sync_ms, uint64_t *next_sync)
 		if (stop_signal)
 			return -1;
 		timeout = -1;
-		if (sync_ms > 0 && session_any_dirty(&w.sessions)) {
+		if (session_any_dirty(&w.sessions)) {
 			uint64_t now = now_ms();
 			if (now >= *next_sync) {
 				session_sync_all(&w.sessions, w.newest_t_us);
@@ -669,9 +671,7 @@ main(int argc, char *argv[])
 		{ "segment-grace", required_argument, NULL, 'G' },
 		{ "esp-idle", required_argument, NULL, 'I' },
 		{ "images", optional_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	struct sigaction sa;
 	struct rec_reader rd;
@@ -709,13 +709,8 @@ main(int argc, char *argv[])
 			if (optarg != NULL && parse_u64(optarg, 1, 1000000, &keep_images) < 0)
 				errx(2, "--images=%s: not a number of images 1-1000000", optarg);
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("sessionwriter") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(ch, "sessionwriter", usage);
 		}
 	}
 	argc -= optind;
@@ -725,7 +720,8 @@ main(int argc, char *argv[])
 	if (*w.sessions.root == '\0')
 		errx(2, "-d: empty folder name");
 	w.sessions.sync = sync_s > 0;
-	sync_ms = sync_s * 1000;
+	/* With syncs off, index lines are still written each second. */
+	sync_ms = sync_s > 0 ? sync_s * 1000 : 1000;
 	if (argc == 1 && strcmp(argv[0], "-") != 0)
 		name = argv[0];
 	if (mkdir(w.sessions.root, 0755) < 0 && errno != EEXIST)
@@ -759,7 +755,7 @@ main(int argc, char *argv[])
 		if ((got = rec_read(&rd, &r)) <= 0)
 			break;
 		dispatch(&r);
-		if (sync_ms > 0 && session_any_dirty(&w.sessions) && now_ms() >= next_sync) {
+		if (session_any_dirty(&w.sessions) && now_ms() >= next_sync) {
 			session_sync_all(&w.sessions, w.newest_t_us);
 			next_sync = now_ms() + sync_ms;
 		}

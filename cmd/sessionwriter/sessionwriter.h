@@ -97,6 +97,18 @@ enum esp_sent {
 #define QR_TMP      ".qr.tmp"
 #define SEGMENT_NAME_CAP 80		/* a name: 64 bytes, "_" and a suffix */
 #define SEGMENT_ID_KEEP 256		/* bytes of an id kept for session.json */
+/* Index lines wait in a session's buffer of this size and are written
+ * together: before each sync (each second with -s 0), when it is full and
+ * when the session ends; always after the payloads they name. One write of
+ * many lines instead of one a frame. */
+#define INDEX_BATCH 4096
+
+/* What the lines in index.tsv cover, for going back to it when the
+ * lines still in the buffer cannot be written. */
+struct index_mark {
+	uint64_t offset, frames, config_packets, first_ms, last_ms;
+	int have_ms;
+};
 
 /* The last segment name used in a session, so a repeated id costs one link. */
 struct segment_names {
@@ -110,8 +122,11 @@ struct session {
 	char *dir;			/* DIR/<name>, as printed */
 	int stream_fd, index_fd;	/* stream_fd holds an exclusive flock(2) */
 	int lock_fd;			/* the lock while the session ends */
-	uint64_t offset;		/* bytes of stream.h264 the index covers */
+	uint64_t offset;		/* bytes of stream.h264 with an index line */
 	uint64_t index_bytes;		/* bytes of index.tsv in whole lines */
+	struct index_mark written;	/* what those lines cover */
+	size_t lines_len;		/* index lines waiting in lines[] */
+	char lines[INDEX_BATCH];
 	uint64_t opened_t_us;
 	const char *started_by;		/* "capture_started" or "frames" */
 	char *capture_message;		/* NULL when none */
@@ -207,7 +222,9 @@ void session_segment(struct conn *c, const struct rec_segment *sg, uint64_t t_us
 /* Write the session.json of failed sessions that found no room; last: say
  * which still cannot be written. */
 void session_retry_json(struct sessions *ss, int last);
-/* now_us: the newest arrival time, for a session that fails to sync. */
+/* Write the waiting index lines of every session written to since the
+ * last call, and fdatasync them unless syncs are off. now_us: the newest
+ * arrival time, for a session that fails. */
 void session_sync_all(struct sessions *ss, uint64_t now_us);
 int session_any_dirty(const struct sessions *ss);
 

@@ -17,6 +17,7 @@
 #include "mapfile.h"
 #include "outfile.h"
 #include "spawn.h"
+#include "stdopt.h"
 #include "util.h"
 
 static struct ffrun run;
@@ -64,9 +65,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "at", required_argument, NULL, 'a' },
 		{ "width", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	const char *at = NULL, *in, *out, *ffmpeg = spawn_ffmpeg();
 	char *args[32], *in_url, *out_url, select[64] = "", scale[32] = "",
@@ -90,13 +89,8 @@ main(int argc, char *argv[])
 			if (parse_u64(optarg, 2, 16384, &width) < 0)
 				errx(2, "--width %s: not a width between 2 and 16384", optarg);
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("thumb") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(c, "thumb", usage);
 		}
 	}
 	argc -= optind;
