@@ -180,6 +180,10 @@ on_released(struct server *s, struct lws *wsi)
 static void
 budget(struct server *s, struct conn *c, int64_t now)
 {
+	size_t u = s->rx_used + out_queued();
+
+	if (u > s->max_used)
+		s->max_used = u;
 	if (budget_update(s, c, now))
 		note(&s->budget_logged_us, "memory budget of %llu bytes in use, "
 		    "reading less until messages are written",
@@ -719,6 +723,9 @@ main(int argc, char *argv[])
 		budget(s, NULL, mono_us());
 		trim(s, mono_us());
 	}
+	if (verbose)
+		fprintf(stderr, "wsrecv: messages held at most %zu bytes at once "
+		    "(budget %llu)\n", s->max_used, (unsigned long long)s->rx_budget);
 	shutdown_all(s);
 	/* Whatever is left gets its CLOSE record from lws_context_destroy. A
 	 * signal from now on must not touch the context being destroyed. */

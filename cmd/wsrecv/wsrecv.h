@@ -165,6 +165,7 @@ struct server {
 	int64_t budget_logged_us;
 	int64_t trimmed_us;		/* last malloc_trim */
 	size_t peak_used;		/* most held since then */
+	size_t max_used;		/* most held ever, for -v */
 
 	struct http http;
 	struct views views;
