@@ -155,7 +155,7 @@ cat "$work/gen.out"
 python3 - "$work/ended" "$n" <<'PY'
 import sys, time
 t = time.monotonic()
-while time.monotonic() - t < 120:
+while time.monotonic() - t < 240:
     with open(sys.argv[1]) as f:
         if sum(1 for _ in f) >= int(sys.argv[2]):
             break

@@ -47,7 +47,7 @@
 
 #define BATCH      32		/* frames per writev */
 #define HDR_MAX    (14 + 16)	/* WebSocket client header + phone header */
-#define CLOSE_SECS 60		/* how long to wait for the receivers' close */
+#define CLOSE_SECS 180		/* how long to wait for the receivers' close */
 
 static const unsigned char mask_key[4] = { 0x37, 0xfa, 0x21, 0x3d };
 

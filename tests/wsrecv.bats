@@ -515,13 +515,13 @@ for s in socks:
 	mkfifo pipe
 	cat pipe > slow.rec & CAT=$!; PIDS+=($CAT)
 	PORT=$(free_port)
-	wsrecv -p "$PORT" > pipe 2> err & WPID=$!
+	wsrecv -v -p "$PORT" > pipe 2> err & WPID=$!
 	PIDS+=($WPID)
 	wait_port "$PORT"
 	kill -STOP "$CAT"
 	client --timeout 60 "ws://127.0.0.1:$PORT/big" randx:16:1048576 close > /dev/null 2>&1 &
 	C=$!; PIDS+=($C)
-	sleep 2
+	wait_for "grep -q 'stdout backed up' err" 30
 	# Clients that connect and leave at once, for 3 s: none may get in.
 	run -0 timeout 20 $PY -c '
 import base64, os, socket, sys, time
