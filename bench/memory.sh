@@ -30,6 +30,7 @@ fps=${3:-5}
 key=${4:-185000}
 bin=${CAMREC_BIN:-$PWD/bin}
 work=$(mktemp -d "${TMPDIR:-/tmp}/camrec-mem.XXXXXX")
+# shellcheck disable=SC2154,SC2046 # st is the trap's own; jobs -p is a list
 trap 'st=$?; set +e; kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; exit $st' EXIT
 
 ulimit -n "$(ulimit -Hn)"
@@ -37,6 +38,7 @@ if [ "$(ulimit -n)" -lt $((n * 4 + 64)) ]; then
 	echo "memory: open-files limit $(ulimit -n) is too low for $n connections" >&2
 	exit 1
 fi
+# shellcheck disable=SC2046 # pkg-config prints a list of flags
 cc -O2 -o "$work/wssink" bench/wssink.c $(pkg-config --cflags --libs libwebsockets)
 cc -O2 -pthread -o "$work/wsblast" bench/wsblast.c
 
@@ -71,8 +73,8 @@ port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 wait_port() {
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -180,6 +182,7 @@ v = dict(w.split("=", 1) for w in sys.argv[7].split() if "=" in w)
 t0 = float(g["start_mono"])
 rows = [[float(x) for x in l.split("\t")] for l in open(os.path.join(work, "rss.tsv"))]
 steady = [r for r in rows if t0 + secs / 2 <= r[0] <= t0 + secs]
+idle = [r for r in rows if r[0] <= t0]
 def mb(kib):
     return kib / 1024.0
 # When each phone's first key frame was received whole, from its index;
@@ -206,6 +209,9 @@ print("result: first key frames received, s after the start: p50 %.2f p90 %.2f m
 kr = os.path.join(work, "keys_recorded")
 recorded = float(open(kr).read()) - t0 if os.path.exists(kr) else float("nan")
 print("result: cpu_s wsrecv=%s frameparse=%s sessionwriter=%s" % tuple(open(os.path.join(work, "cpu")).read().split()))
+if idle:
+    print("result: rss at the barrier (all connected, nothing sent) wsrecv=%.1f frameparse=%.1f "
+          "sessionwriter=%.1f MB" % tuple(mb(idle[-1][k]) for k in (1, 2, 3)))
 print("result: peak_rss wsrecv=%.1f frameparse=%.1f sessionwriter=%.1f sum=%.1f MB" % (hw, hf, hs, hw + hf + hs))
 if steady:
     print("result: steady_rss (max over the second half, sampled) wsrecv=%.1f frameparse=%.1f "
