@@ -56,7 +56,7 @@ teardown() {
 
 @test "a client holding part of a message while not read is dropped after the idle limit, and the budget comes back" {
 	PORT=$(free_port)
-	wsrecv -i 2 --rx-budget 65536 -p "$PORT" > out.rec 2> err & W=$!; PIDS+=($W)
+	wsrecv -i 2 --rx-budget 150000 -p "$PORT" > out.rec 2> err & W=$!; PIDS+=($W)
 	wait_port "$PORT"
 	# Three connections, 64 KiB each of a message never finished: the
 	# budget is spent, so wsrecv stops reading all but the one it lets
