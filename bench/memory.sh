@@ -152,6 +152,12 @@ while True:
     time.sleep(0.2)
 PY
 sampler=$!
+# Python can take seconds to start on a loaded machine: the phones start
+# only once the sampler runs.
+for _ in $(seq 600); do
+	[ -s "$work/rss.tsv" ] && break
+	sleep 0.05
+done
 generate "$p"
 cat "$work/gen.out"
 python3 - "$work/ended" "$n" <<'PY'
