@@ -4,9 +4,9 @@
  * down) instead of growing. Two rules:
  *
  *  - full: once everything held reaches the budget, no connection is read
- *    until it is down to three quarters of it (holding only the one just
- *    read, so that each gets its turn, measured worse at 1,000 phones:
- *    more CPU, more memory, more lag);
+ *    until it is down to three quarters of it. (Holding only the one just
+ *    read, so that each would get its turn, measured worse with 1,000
+ *    phones: more CPU, more memory, more lag.)
  *  - large: unfinished messages over RX_LARGE may take only half of it, so
  *    clients that hold large messages open cannot stop the cameras, whose
  *    frames are smaller.
@@ -15,9 +15,9 @@
  * message it has begun: unfinished messages alone can then never hold the
  * budget for good. It is chosen when a large message is held, or when the
  * budget is full and the output queue empty, so that at most one message
- * is over the budget at a time. The others' unfinished messages wait; conn.c drops one
- * that waits longer than the idle limit, so no client holds the budget
- * forever by not finishing. Calls conn.c and out.c only. */
+ * is over the budget at a time. The others' unfinished messages wait;
+ * conn.c drops one that waits longer than the idle limit, so no client
+ * holds the budget for ever by not finishing. Calls conn.c and out.c. */
 #include <stdint.h>
 
 #include "util.h"
