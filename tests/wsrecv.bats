@@ -62,8 +62,8 @@ dump() {
 	[[ $stderr == *"wsrecv: --max-connections: 0: want a number from 1 to"* ]]
 	run -2 --separate-stderr wsrecv --max-per-address x
 	[[ $stderr == *"wsrecv: --max-per-address: x: want a number from 1 to"* ]]
-	run -2 --separate-stderr wsrecv --max-message 2000 --rx-budget 1000
-	[[ $stderr == "wsrecv: --rx-budget 1000 is less than --max-message 2000" ]]
+	run -2 --separate-stderr wsrecv --rx-budget 1000
+	[[ $stderr == *"wsrecv: --rx-budget: 1000: want a number from 65536 to"* ]]
 	run -2 --separate-stderr wsrecv extra
 	[[ $stderr == "usage: wsrecv"* ]]
 }
@@ -190,9 +190,9 @@ asyncio.run(main())' "$URL/cam"
 	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$WPID/status")
 	kill -TERM "$WPID"
 	wait_for "[ \$(grep -c close sum) -eq 20 ]"
-	# rx-budget + 2 max-message + 8 MiB + 272 KiB a connection, in kB,
-	# plus wsrecv's own 16 MB.
-	bound=$(( (67108864 + 2 * 25165824 + 8388608 + 20 * 278528) / 1024 + 16384 ))
+	# rx-budget + max-message + 16 KiB a connection, in kB, plus
+	# wsrecv's own 16 MB.
+	bound=$(( (16777216 + 25165824 + 20 * 16384) / 1024 + 16384 ))
 	echo "# wsrecv: VmHWM $hwm kB, bound $bound kB" >&3
 	[ "$hwm" -lt "$bound" ]
 	[ "$(grep -c "^text 16252928 $sent\$" sum)" -eq 20 ]
@@ -501,27 +501,27 @@ for s in socks:
 	run -0 client --timeout 20 "$URL/cam" randx:20:100000 close
 	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$WPID/status")
 	echo "# wsrecv: VmHWM $hwm kB; $(cat hog.out) bytes of unfinished messages" >&3
-	# The default budget of 64 MiB, one message of 16 MiB over it, a
+	# The default budget of 16 MiB, one message of 15 MB over it, a
 	# little more per connection, wsrecv's own few MiB (not 300 MB).
-	[ "$hwm" -lt 120000 ]
+	[ "$hwm" -lt 64000 ]
 	kill "$H"
 	stop_wsrecv
 	[ "$WSTATUS" -eq 0 ]
 	[ "$(recdump out.rec | grep -c ' binary len=100000')" -eq 20 ]
-	grep -q "reassembly budget of 67108864 bytes in use" err
+	grep -q "memory budget of 16777216 bytes in use" err
 }
 
 @test "a backed-up stdout accepts no new connections, so their records cannot pile up" {
 	mkfifo pipe
 	cat pipe > slow.rec & CAT=$!; PIDS+=($CAT)
 	PORT=$(free_port)
-	wsrecv -p "$PORT" > pipe 2> err & WPID=$!
+	wsrecv -v -p "$PORT" > pipe 2> err & WPID=$!
 	PIDS+=($WPID)
 	wait_port "$PORT"
 	kill -STOP "$CAT"
 	client --timeout 60 "ws://127.0.0.1:$PORT/big" randx:16:1048576 close > /dev/null 2>&1 &
 	C=$!; PIDS+=($C)
-	sleep 2
+	wait_for "grep -q 'stdout backed up' err" 30
 	# Clients that connect and leave at once, for 3 s: none may get in.
 	run -0 timeout 20 $PY -c '
 import base64, os, socket, sys, time

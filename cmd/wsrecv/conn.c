@@ -147,8 +147,9 @@ conn_hold(struct conn *c, int why, int on, int64_t now)
 	lws_rx_flow_control(c->wsi, (c->holds ? LWS_RXFLOW_REASON_APPLIES_DISABLE :
 	    LWS_RXFLOW_REASON_APPLIES_ENABLE) | LWS_RXFLOW_REASON_USER_BOOL |
 	    LWS_RXFLOW_REASON_FLAG_PROCESS_NOW);
-	/* Time spent not reading is not the peer's silence. */
-	if (!c->holds)
+	/* Time spent not reading is not the peer's silence, except while it
+	 * holds budget with a message it has not finished. */
+	if ((why == HOLD_STDOUT && !on) || (!c->holds && !c->in_msg))
 		c->last_rx_us = now;
 }
 
@@ -192,10 +193,9 @@ conn_close(struct conn *c, uint16_t code, const char *reason, size_t len)
 /* A silent peer is most likely gone (a phone off Wi-Fi): no point waiting
  * for it to take a close frame, drop it now. */
 static void
-conn_idle(struct conn *c)
+conn_drop(struct conn *c, const char *reason, size_t len)
 {
-	server_reason(c, LWS_CLOSE_STATUS_GOINGAWAY, REASON_IDLE,
-	    sizeof REASON_IDLE - 1);
+	server_reason(c, LWS_CLOSE_STATUS_GOINGAWAY, reason, len);
 	lws_close_reason(c->wsi, LWS_CLOSE_STATUS_GOINGAWAY,
 	    (unsigned char *)c->close_reason, c->close_reason_len);
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -203,16 +203,25 @@ conn_idle(struct conn *c)
 
 /* Ping a peer not heard from in a third of the idle limit (a pong counts as
  * hearing from it) and close a silent one. A connection wsrecv is not
- * reading is exempt. */
+ * reading is exempt, unless it holds part of a message: a client must not
+ * hold memory for ever by never finishing one. That one is dropped once
+ * held_limit has passed since its last fragment. */
 void
-conn_check_idle(struct conn *c, int64_t now, int64_t limit)
+conn_check_idle(struct conn *c, int64_t now, int64_t limit, int64_t held_limit)
 {
 	int64_t ping_every = limit / 3;
 
-	if (c->holds || c->server_closed || c->peer_closed)
+	if (c->server_closed || c->peer_closed)
+		return;
+	if (c->holds & HOLD_BUDGET && c->in_msg) {
+		if (now - c->last_rx_us >= held_limit)
+			conn_drop(c, REASON_STALLED, sizeof REASON_STALLED - 1);
+		return;
+	}
+	if (c->holds || limit == 0)
 		return;
 	if (now - c->last_rx_us >= limit)
-		conn_idle(c);
+		conn_drop(c, REASON_IDLE, sizeof REASON_IDLE - 1);
 	else if (now - c->last_rx_us >= ping_every &&
 	    now - c->last_ping_us >= ping_every) {
 		c->ping_due = 1;

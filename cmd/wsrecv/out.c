@@ -95,6 +95,7 @@ out_init(int fd, int lines)
 	atexit(restore_flags);
 	if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
 		out.pollable = 1;
+	pipe_grow(fd, 1 << 20);	/* a pipe of 1 MiB: fewer wake-ups both sides */
 	if (!lines) {
 		struct chunk *ch;
 
@@ -297,6 +298,12 @@ int
 out_backlogged(void)
 {
 	return out.backlog;
+}
+
+size_t
+out_queued(void)
+{
+	return out.bytes;
 }
 
 int

@@ -11,6 +11,7 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,15 +32,19 @@
 #define FD_CAP		(1u << 20)	/* lws sizes its tables by the fd limit */
 #define SHUTDOWN_SECS	3
 #define DEFAULT_PER_ADDR 64
-#define DEFAULT_BUDGET	(64u << 20)
+/* Reassembly and the output queue together: 1,000 cameras that start at
+ * once, each with a key frame of ~185 KB, stay below 64 MB for the whole
+ * pipeline (BENCHMARKS.md). */
+#define DEFAULT_BUDGET	(16u << 20)
+#define MIN_BUDGET	(64u << 10)
 #define DEFAULT_HANDSHAKE 5		/* seconds from accept to upgrade */
 #define DEFAULT_REQUEST	4096		/* bytes of request line and headers */
 #define MIN_REQUEST	1024
 #define MAX_REQUEST	65535		/* what lws can be told */
 #define MAX_BUDGET	(1ull << 40)
-/* A connection may always reassemble this much outside the budget, so
- * small messages (a camera's frames) pass while large ones wait. */
-#define RX_FREE		(256u << 10)
+#define TRIM_AFTER	(4u << 20)	/* a peak worth giving back */
+/* A connection held with an unfinished message, when -i 0. */
+#define HELD_LIMIT	30
 #define CAP_LOG_US	(10 * 1000000LL)	/* "at the cap" at most this often */
 /* Pollfds lws holds beside the connections: the listen socket, its event
  * pipe, the control FIFO and stdout. */
@@ -205,62 +210,38 @@ on_released(struct server *s, struct lws *wsi)
 	accepting(s);
 }
 
-/* How much more a connection may take for its message now. */
-static size_t
-budget_room(const struct server *s, const struct conn *c)
+/* Hold or release connections for the memory budget (budget.c), saying so
+ * at most once per CAP_LOG_US. */
+static void
+budget(struct server *s, struct conn *c, int64_t now)
 {
-	size_t room = 0;
+	size_t u = s->rx_used + out_queued();
 
-	if (c == s->rx_owner || s->stopping)
-		return SIZE_MAX;
-	if (s->rx_used < s->rx_budget)
-		room = s->rx_budget - s->rx_used;
-	if (c->rx_cap < RX_FREE && RX_FREE - c->rx_cap > room)
-		room = RX_FREE - c->rx_cap;
-	return room;
+	if (u > s->max_used)
+		s->max_used = u;
+	if (budget_update(s, c, now))
+		note(&s->budget_logged_us, "memory budget of %llu bytes in use, "
+		    "reading less until messages are written",
+		    (unsigned long long)s->rx_budget);
 }
 
-/* After a fragment: a connection over the budget with a message larger than
- * RX_FREE stops reading until the budget frees, except one, the owner,
- * which may finish its message (so all the budget held by unfinished
- * messages can never stop every one of them). */
+/* Give back to the system what a burst left behind: freed message buffers
+ * stay in the heap otherwise, and the steady state would pay for the worst
+ * moment. At most once a second, once what is held has fallen to an eighth
+ * of its peak since the last time, and only after a peak worth it. */
 static void
-budget_check(struct server *s, struct conn *c, int64_t now)
+trim(struct server *s, int64_t now)
 {
-	if (!c->in_msg || s->rx_used <= s->rx_budget || c->rx_cap <= RX_FREE ||
-	    c == s->rx_owner || s->stopping)
-		return;
-	if (s->rx_owner == NULL) {
-		s->rx_owner = c;
-		return;
-	}
-	note(&s->budget_logged_us, "reassembly budget of %llu bytes in use, "
-	    "holding the connections with large unfinished messages",
-	    (unsigned long long)s->rx_budget);
-	conn_hold(c, HOLD_BUDGET, 1, now);
-	s->rx_waiting++;
-}
+	size_t u = s->rx_used + out_queued();
 
-/* Some budget came free (or its owner left): let the held try again. */
-static void
-budget_release(struct server *s, struct conn *gone)
-{
-	int64_t now = mono_us();
-	struct conn *c;
-
-	if (gone == s->rx_owner)
-		s->rx_owner = NULL;
-	if (gone != NULL && gone->holds & HOLD_BUDGET) {
-		gone->holds &= ~HOLD_BUDGET;
-		s->rx_waiting--;
-	}
-	if (s->rx_waiting == 0 ||
-	    (s->rx_used >= s->rx_budget && s->rx_owner != NULL && !s->stopping))
+	if (u > s->peak_used)
+		s->peak_used = u;
+	if (s->peak_used < TRIM_AFTER || u > s->peak_used / 8 ||
+	    now - s->trimmed_us < 1000000)
 		return;
-	for (c = s->conns; c != NULL; c = c->next)
-		if (c->holds & HOLD_BUDGET)
-			conn_hold(c, HOLD_BUDGET, 0, now);
-	s->rx_waiting = 0;
+	malloc_trim(0);
+	s->trimmed_us = now;
+	s->peak_used = u;
 }
 
 /* Stop reading every connection while the output queue is backed up, and
@@ -333,18 +314,19 @@ static int
 on_receive(struct server *s, struct conn *c, const void *in, size_t len)
 {
 	int64_t t = mono_us();
-	size_t cap = c->rx_cap;
+	size_t room = budget_room(s, c);
 	unsigned char *buf;
 	enum conn_rx r;
 
-	r = conn_receive(c, in, len, s->max_message, budget_room(s, c), t);
-	s->rx_used = s->rx_used - cap + c->rx_cap;
+	budget_uncharge(s, c);
+	r = conn_receive(c, in, len, s->max_message, room, t);
+	budget_charge(s, c);
 	switch (r) {
 	case CONN_RX_PARTIAL:
-		budget_check(s, c, t);
+		budget(s, c, t);
 		return 0;
 	case CONN_RX_TOO_BIG:
-		budget_release(s, c);
+		budget_done(s, c, 0);
 		return -1;
 	case CONN_RX_MESSAGE:
 		break;
@@ -361,19 +343,22 @@ on_receive(struct server *s, struct conn *c, const void *in, size_t len)
 	else if (s->dev != NULL)
 		dev_camera_text(s->dev, c, (const char *)c->rx + REC_HDR, c->rx_len);
 	if (s->lines) {
-		/* The buffer is kept for the next message. */
+		/* The line is copied: the buffer is freed like a record's. */
 		if (!c->rx_binary && out_line(c->rx_len ? c->rx + REC_HDR :
 		    (const unsigned char *)"", c->rx_len) < 0)
 			err(1, "memory");
+		budget_uncharge(s, c);
+		free(conn_take(c));
 	} else {
-		s->rx_used -= c->rx_cap;
+		budget_uncharge(s, c);
 		buf = conn_take(c);
 		if (out_record_owned(buf, c->rx_len, c->rx_binary ? REC_BINARY :
 		    REC_TEXT, 0, c->id, (uint64_t)t) < 0)
 			err(1, "memory");
 	}
 	c->rx_len = 0;
-	budget_release(s, c == s->rx_owner ? c : NULL);
+	budget_done(s, c, 0);
+	budget(s, c, t);
 	backpressure(s);
 	return 0;
 }
@@ -386,11 +371,11 @@ on_close(struct server *s, struct conn *c)
 	unsigned char code[2];
 	struct conn_end e;
 
-	s->rx_used -= c->rx_cap;
-	budget_release(s, c);
+	budget_uncharge(s, c);
 	if (c->console != NULL) {
 		dev_close(s->dev, c);
 		conn_finish(c, &e);
+		budget_done(s, c, 1);
 		return;
 	}
 	if (s->dev != NULL) {
@@ -398,6 +383,7 @@ on_close(struct server *s, struct conn *c)
 		dev_camera_close(s->dev, c);
 	}
 	conn_finish(c, &e);
+	budget_done(s, c, 1);
 	if (e.clean)
 		flags |= REC_CLOSE_CLEAN;
 	if (e.by_server)
@@ -413,6 +399,7 @@ on_close(struct server *s, struct conn *c)
 		    (int)e.reason_len, e.reason);
 	conn_unlink(&s->conns, c);
 	s->nconns--;
+	budget(s, NULL, mono_us());
 	backpressure(s);
 }
 
@@ -558,11 +545,11 @@ sweep(lws_sorted_usec_list_t *sul)
 {
 	struct server *s = lws_container_of(sul, struct server, sweep);
 	int64_t now = mono_us(), limit = (int64_t)s->idle_s * 1000000;
-	int64_t period = limit / 8;
+	int64_t period = limit ? limit / 8 : 1000000;
 	struct conn *c;
 
 	for (c = s->conns; c != NULL; c = c->next)
-		conn_check_idle(c, now, limit);
+		conn_check_idle(c, now, limit, limit ? limit : HELD_LIMIT * 1000000LL);
 	if (period > 1000000)
 		period = 1000000;
 	lws_sul_schedule(s->ctx, 0, sul, sweep, period);
@@ -576,7 +563,7 @@ shutdown_all(struct server *s)
 
 	s->stopping = 1;
 	backpressure(s);	/* the peers' close frames must be read */
-	budget_release(s, NULL);
+	budget_update(s, NULL, mono_us());
 	for (c = s->conns; c != NULL; c = c->next)
 		conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, REASON_GOING_AWAY,
 		    sizeof REASON_GOING_AWAY - 1);
@@ -690,7 +677,7 @@ main(int argc, char *argv[])
 			cap_loopback = 1;
 			break;
 		case 'B':
-			rx_budget = number("--rx-budget", optarg, 1, MAX_BUDGET);
+			rx_budget = number("--rx-budget", optarg, MIN_BUDGET, MAX_BUDGET);
 			break;
 		case 'W':
 			www = optarg;
@@ -755,12 +742,10 @@ main(int argc, char *argv[])
 		err(2, "--www %s", www);
 	if (recs != NULL && (rec_fd = http_root_open(recs)) < 0)
 		err(2, "--recordings %s", recs);
-	/* One message must fit the budget, or it could never be finished. */
+	/* A message larger than the budget is still finished, by the one
+	 * connection allowed to (budget.c). */
 	if (rx_budget == 0)
-		rx_budget = max_message > DEFAULT_BUDGET ? max_message : DEFAULT_BUDGET;
-	else if (rx_budget < max_message)
-		errx(2, "--rx-budget %llu is less than --max-message %llu",
-		    (unsigned long long)rx_budget, (unsigned long long)max_message);
+		rx_budget = DEFAULT_BUDGET;
 
 	/* Thousands of cameras need thousands of descriptors; some are kept
 	 * for stdio, the control FIFO, lws itself and the listen socket, so
@@ -852,8 +837,8 @@ main(int argc, char *argv[])
 	out_attach(ctx, vh);
 	if (fifo && ctl_open(s, fifo) < 0)
 		err(1, "control fifo %s", fifo);
-	if (s->idle_s)
-		lws_sul_schedule(ctx, 0, &s->sweep, sweep, LWS_US_PER_SEC);
+	/* Even without idle handling, held unfinished messages time out. */
+	lws_sul_schedule(ctx, 0, &s->sweep, sweep, LWS_US_PER_SEC);
 
 	while (!got_signal) {
 		if (lws_service(ctx, 0) < 0)
@@ -864,7 +849,12 @@ main(int argc, char *argv[])
 			err(1, "stdout");
 		}
 		backpressure(s);
+		budget(s, NULL, mono_us());
+		trim(s, mono_us());
 	}
+	if (verbose)
+		fprintf(stderr, "wsrecv: messages held at most %zu bytes at once "
+		    "(budget %llu)\n", s->max_used, (unsigned long long)s->rx_budget);
 	shutdown_all(s);
 	/* Whatever is left gets its CLOSE record from lws_context_destroy. A
 	 * signal from now on must not touch the context being destroyed. */

@@ -4,6 +4,7 @@
  *	          WebSocket protocol: it turns what a connection reports into
  *	          records and acts on the output queue's backlog
  *	ctl.c     the control FIFO: commands applied to connections
+ *	budget.c  the memory budget: which connections are read
  *	conn.c    one connection: reassembly, send queue, close, pings
  *	out.c     the output queue on stdout
  *	peers.c   the accepted sockets, counted in all and per address
@@ -15,13 +16,14 @@
  *	auth.c    the token a client must present, and refusing it
  *	gate.c    sockets dropped before a handshake, lws's log, in moderation
  *
- * wsrecv.c calls ctl.c, dev.c, view.c, http.c, conn.c, out.c, peers.c,
- * auth.c and gate.c; ctl.c calls conn.c and out.c; dev.c calls camcmd.c,
- * view.c, conn.c and out.c; view.c calls conn.c; http.c calls reclist.c;
- * conn.c, out.c, peers.c, camcmd.c, reclist.c, auth.c and gate.c call no
- * other part. The server state is main()'s, the user data of the lws
- * context shared by its vhosts (plain and TLS); each connection is its
- * per-session data, as in the libwebsockets minimal examples. */
+ * wsrecv.c calls ctl.c, budget.c, dev.c, view.c, http.c, conn.c, out.c,
+ * peers.c, auth.c and gate.c; ctl.c and budget.c call conn.c and out.c;
+ * dev.c calls camcmd.c, view.c, conn.c and out.c; view.c calls conn.c;
+ * http.c calls reclist.c; conn.c, out.c, peers.c, camcmd.c, reclist.c,
+ * auth.c and gate.c call no other part. The server state is main()'s, the
+ * user data of the lws context shared by its vhosts (plain and TLS); each
+ * connection is its per-session data, as in the libwebsockets minimal
+ * examples. */
 #ifndef WSRECV_H
 #define WSRECV_H
 
@@ -45,6 +47,7 @@
 #define REASON_GOING_AWAY	"going away"
 #define REASON_IDLE		"idle timeout"
 #define REASON_LOST		"no close frame"
+#define REASON_STALLED		"unfinished message held too long"
 
 /* One message waiting to be written to a client, LWS_PRE bytes of
  * headroom in front of the payload for lws to build the frame header. */
@@ -96,7 +99,7 @@ struct conn {
 
 /* Why a connection is not read. */
 #define HOLD_STDOUT	1		/* the output queue is backed up */
-#define HOLD_BUDGET	2		/* its message waits for reassembly budget */
+#define HOLD_BUDGET	2		/* the memory budget is spent */
 
 /* The accepted sockets (WebSocket or not yet), by peer address. */
 struct peers {
@@ -182,11 +185,17 @@ struct server {
 	int64_t addr_cap_logged_us;	/* last "at per-address cap" */
 	int64_t subproto_logged_us;	/* last "unknown subprotocol" */
 
-	uint64_t rx_budget;		/* --rx-budget */
+	uint64_t rx_budget;		/* --rx-budget: reassembly + output queue */
 	size_t rx_used;			/* reassembly buffers of every connection */
+	size_t rx_large;		/* ... of those with large unfinished messages */
+	int rx_full;			/* all held until down to 3/4 of the budget */
+	int rx_large_over;		/* large messages over half the budget */
 	struct conn *rx_owner;		/* may go over the budget to finish */
 	size_t rx_waiting;		/* connections held for budget */
 	int64_t budget_logged_us;
+	int64_t trimmed_us;		/* last malloc_trim */
+	size_t peak_used;		/* most held since then */
+	size_t max_used;		/* most held ever, for -v */
 
 	struct http http;
 	struct views views;
@@ -216,7 +225,8 @@ void conn_unlink(struct conn **list, struct conn *c);
 struct conn *conn_find(struct conn *list, uint64_t id);
 void conn_hold(struct conn *c, int why, int on, int64_t now);
 void conn_close(struct conn *c, uint16_t code, const char *reason, size_t reason_len);
-void conn_check_idle(struct conn *c, int64_t now, int64_t limit);
+void conn_check_idle(struct conn *c, int64_t now, int64_t limit,
+    int64_t held_limit);
 int conn_send(struct conn *c, int binary, const void *msg, size_t len);
 int conn_writeable(struct conn *c);
 enum conn_rx conn_receive(struct conn *c, const void *in, size_t len,
@@ -236,6 +246,7 @@ int out_record_owned(unsigned char *buf, size_t body_len, uint16_t type,
 int out_line(const void *text, size_t len);
 void out_pump(void);
 int out_backlogged(void);	/* above the high mark, not yet below the low */
+size_t out_queued(void);	/* bytes waiting */
 int out_failed(void);		/* errno of a failed write, or 0 */
 int out_finish(void);		/* blocking flush at exit: 0 or -1 with errno */
 int out_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
@@ -258,6 +269,13 @@ void gate_log(struct gate *g, int levels);	/* lws's log through the gate */
 void gate_accepted(struct gate *g, struct lws *wsi);
 void gate_passed(struct lws *wsi);		/* a complete request came */
 void gate_released(struct gate *g, struct lws *wsi);
+
+/* budget.c */
+size_t budget_room(const struct server *s, const struct conn *c);
+void budget_charge(struct server *s, const struct conn *c);
+void budget_uncharge(struct server *s, const struct conn *c);
+int budget_update(struct server *s, struct conn *c, int64_t now);
+void budget_done(struct server *s, struct conn *c, int gone);
 
 /* ctl.c */
 int ctl_open(struct server *s, const char *path);
