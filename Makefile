@@ -4,6 +4,8 @@ VERSION  := $(shell cat VERSION)
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+EXAMPLEDIR ?= $(PREFIX)/share/camrec
 CC       ?= cc
 CFLAGS   ?= -g -O2
 override CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib \
@@ -89,7 +91,7 @@ lint:
 	mandoc -Tlint -W warning $(MANS)
 	shellcheck $(SCRIPTS) tests/*.bash tests/run tests/check .ci/run
 
-install: all install-scripts install-man
+install: all install-scripts install-man install-service
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
 
@@ -105,7 +107,15 @@ install-man:
 	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s || exit 1; done
 
+# The unit runs the installed camrec.sh; the example settings file is for
+# /etc/camrec/camrec.json (camrec-config(5)).
+install-service:
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(EXAMPLEDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/camrec.service >$(DESTDIR)$(UNITDIR)/camrec.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/camrec.service
+	install -m 644 examples/camrec.json $(DESTDIR)$(EXAMPLEDIR)/camrec.json
+
 clean:
 	rm -rf bin obj build-san
 
-.PHONY: all deps check check-san demo bench lint install install-scripts install-man clean
+.PHONY: all deps check check-san demo bench lint install install-scripts install-man install-service clean
