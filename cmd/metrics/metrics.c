@@ -66,8 +66,7 @@ static int
 callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	const struct sources *src = lws_protocol_vh_priv_get(lws_get_vhost(wsi),
-	    lws_get_protocol(wsi));
+	const struct sources *src;
 	struct pss *pss = user;
 	unsigned char buf[LWS_PRE + CHUNK];
 	size_t n;
@@ -77,6 +76,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_HTTP:
 		memset(&pss->body, 0, sizeof pss->body);
 		pss->sent = 0;
+		src = lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
 		if (strcmp(in, "/metrics") != 0) {
 			if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
 				return -1;
@@ -93,7 +93,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		lws_callback_on_writable(wsi);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
-		if (pss->body.p == NULL)
+		if (pss == NULL || pss->body.p == NULL)
 			break;
 		n = pss->body.len - pss->sent;
 		if (n > CHUNK)
@@ -111,7 +111,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		text_free(&pss->body);
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
-		text_free(&pss->body);
+		/* Also for a connection that never asked anything. */
+		if (pss != NULL)
+			text_free(&pss->body);
 		break;
 	default:
 		break;
@@ -191,7 +193,8 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	lws_set_log_level(verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, NULL);
+	/* Our own line says what failed; lws says more with -v. */
+	lws_set_log_level(verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE : 0, NULL);
 	memset(&info, 0, sizeof info);
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	if (strchr(host, ':') == NULL)
