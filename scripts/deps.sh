@@ -15,7 +15,7 @@ packages="gcc make pkg-config libwebsockets-dev libjansson-dev ffmpeg bats
 python3 python3-websockets mandoc shellcheck util-linux procps time"
 packages="$packages rclone"   # scripts/hooks/rclone-upload.sh and its test
 packages="$packages curl"   # camlive.sh status, liverelay.bats
-packages="$packages prometheus systemd"   # promtool checks the metrics scrape (tests/metrics.bats); systemd-analyze verifies camrec.service (tests/service.bats)
+packages="$packages prometheus systemd man-db"   # promtool checks the metrics scrape (tests/metrics.bats); systemd-analyze verifies camrec.service and its man pages (tests/service.bats)
 
 missing=
 for p in $packages; do
