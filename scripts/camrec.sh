@@ -321,11 +321,11 @@ finish_hook() {
 	write_counts "$rundir/hooks.counts" "runs $hook_runs" "failures $hook_failures"
 }
 
-# "20G" in bytes (K, M, G, T are powers of 1024, as for prune).
+# "20G" in bytes (K, M, G, T, P are powers of 1024, as for prune).
 bytes() {
-	local n=${1%[KMGT]} shift=0
+	local n=${1%[KMGTP]} shift=0
 	case $1 in
-	*K) shift=10 ;; *M) shift=20 ;; *G) shift=30 ;; *T) shift=40 ;;
+	*K) shift=10 ;; *M) shift=20 ;; *G) shift=30 ;; *T) shift=40 ;; *P) shift=50 ;;
 	esac
 	echo $((n << shift))
 }
@@ -347,12 +347,14 @@ short_of_room() {
 # that is open or not yet finalized alone.
 prune_runs=0 prune_failures=0
 retention_loop() {
-	local last=-1000000000 rc gap
+	local last=-1000000000 rc=0 gap
 	trap '' INT
 	while script_alive; do
 		gap=$((EPOCHSECONDS - last))
+		# After a run that could not reach the goal (everything left
+		# is open or unfinished), the next waits longer.
 		if [ "$gap" -ge "${conf[retention.interval]}" ] ||
-			{ [ "$gap" -ge 5 ] && short_of_room; }; then
+			{ [ "$gap" -ge $((rc == 0 ? 5 : 60)) ] && short_of_room; }; then
 			setpriv --pdeathsig TERM prune "${prune_args[@]}" "$dir" >&2
 			rc=$?
 			prune_runs=$((prune_runs + 1))

@@ -90,10 +90,10 @@ bad() {
 	bad '{"hooks": {"on_session_finalized": "upload.sh $DIR"}}' '1:36: hooks.on_session_finalized: expected a command as an array of strings, ["program", "argument", ...], got "upload.sh $DIR"'
 	bad '{"hooks": {"on_session_failed": []}}' '1:33: hooks.on_session_failed: expected a command as an array of strings, ["program", "argument", ...], got []'
 	bad '{"hooks": {\n  "on_session_finalized": ["a",\n     1]}}' '3:6: hooks.on_session_finalized[1]: expected a non-empty string, got 1'
-	bad '{"retention": {"keep_free": "10"}}' '1:29: retention.keep_free: expected a share of the disk from "1%" to "99%" or a size like "20G" (K, M, G, T), got "10"'
-	bad '{"retention": {"keep_free": "100%"}}' '1:29: retention.keep_free: expected a share of the disk from "1%" to "99%" or a size like "20G" (K, M, G, T), got "100%"'
+	bad '{"retention": {"keep_free": "10"}}' '1:29: retention.keep_free: expected a share of the disk from "1%" to "99%" or a size like "20G" (K, M, G, T, P), got "10"'
+	bad '{"retention": {"keep_free": "100%"}}' '1:29: retention.keep_free: expected a share of the disk from "1%" to "99%" or a size like "20G" (K, M, G, T, P), got "100%"'
 	bad '{"retention": {"max_age": "30 d"}}' '1:27: retention.max_age: expected an age like "30d" (digits, then s, m, h, d or w), got "30 d"'
-	bad '{"retention": {"max_total": "0G"}}' '1:29: retention.max_total: expected a size like "500G" (digits, then K, M, G or T), got "0G"'
+	bad '{"retention": {"max_total": "0G"}}' '1:29: retention.max_total: expected a size like "500G" (digits, then K, M, G, T or P), got "0G"'
 	bad '{"retention": {"interval": 1}}' '1:28: retention.interval: expected a whole number 10-86400, got 1'
 }
 

@@ -19,7 +19,7 @@ enum key_type {
 	KEY_BOOL,
 	KEY_ARGV,	/* an array of strings: a command, never a shell line */
 	KEY_FREE,	/* "10%" (1-99) or a size */
-	KEY_SIZE,	/* "500G": digits, then K, M, G or T (powers of 1024) */
+	KEY_SIZE,	/* "500G": digits, then K, M, G, T or P (powers of 1024) */
 	KEY_AGE,	/* "30d": digits, then s, m, h, d or w */
 };
 

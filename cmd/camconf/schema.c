@@ -141,16 +141,16 @@ check_value(const struct key *k, const json_t *v, int *bad, char *what, size_t c
 		return 0;
 	case KEY_FREE:
 		if (json_is_string(v) && (percent(json_string_value(v)) ||
-		    number_unit(json_string_value(v), "KMGT")))
+		    number_unit(json_string_value(v), "KMGTP")))
 			return 0;
 		snprintf(what, cap, "expected a share of the disk from \"1%%\" to "
-		    "\"99%%\" or a size like \"20G\" (K, M, G, T), got %s", seen);
+		    "\"99%%\" or a size like \"20G\" (K, M, G, T, P), got %s", seen);
 		return -1;
 	case KEY_SIZE:
-		if (json_is_string(v) && number_unit(json_string_value(v), "KMGT"))
+		if (json_is_string(v) && number_unit(json_string_value(v), "KMGTP"))
 			return 0;
 		snprintf(what, cap, "expected a size like \"500G\" (digits, then K, "
-		    "M, G or T), got %s", seen);
+		    "M, G, T or P), got %s", seen);
 		return -1;
 	case KEY_AGE:
 		if (json_is_string(v) && number_unit(json_string_value(v), "smhdw"))
