@@ -76,17 +76,23 @@ load(const char *file)
 	if ((text = slurp(file, &len)) == NULL)
 		err(1, "%s", file);
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
+	if (root == NULL) {
+		free(text);
 		errx(2, "%s:%d:%d: not a valid settings file: %s", file, jerr.line,
 		    jerr.column, jerr.text);
-	if (schema_check(root, &e) < 0) {
-		jsonpos_find(text, len, e.path, e.depth, e.at_key, &line, &column);
-		path_name(&e, name, sizeof name);
-		errx(2, "%s:%d:%d: %s%s%s", file, line, column, name,
-		    e.depth ? ": " : "", e.what);
 	}
+	if (schema_check(root, &e) == 0) {
+		free(text);
+		return root;
+	}
+	/* The checks had the decoded file; the place is found in the text.
+	 * e.path points into root, so both go only after. */
+	jsonpos_find(text, len, e.path, e.depth, e.at_key, &line, &column);
+	path_name(&e, name, sizeof name);
 	free(text);
-	return root;
+	json_decref(root);
+	errx(2, "%s:%d:%d: %s%s%s", file, line, column, name, e.depth ? ": " : "",
+	    e.what);
 }
 
 static int
