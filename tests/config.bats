@@ -37,13 +37,33 @@ bad() {
 	[ "${lines[17]}" = 'metrics.host = "127.0.0.1" (default)' ]
 }
 
-@test "camconf: the defaults for wsrecv and sessionwriter are theirs" {
-	# camconf shows them; camrec.sh passes only what the file sets.
-	wsrecv --help | grep -q 'usage: wsrecv'
-	grep -q 'Default 30, at most 86400' "$REPO/man/wsrecv.1"
-	camconf | grep -qx 'idle_timeout = 30 (default)'
-	grep -q 'DEFAULT_MAX_MSG.*(24u << 20)' "$REPO/cmd/wsrecv/wsrecv.c"
-	[ $((24 << 20)) -eq 25165824 ]
+@test "camconf: its ranges are those of wsrecv and sessionwriter, its defaults those they document" {
+	for v in 1073741820 1073741821 0; do
+		printf '{"max_message": %s}' "$v" >c.json
+		run camconf c.json
+		c=$status
+		run wsrecv -m "$v" --help
+		[ "$c" -eq "$status" ]
+	done
+	for v in 86400 86401; do
+		printf '{"idle_timeout": %s, "fsync_interval": 1}' "$v" >c.json
+		run camconf c.json
+		c=$status
+		run wsrecv -i "$v" --help
+		[ "$c" -eq "$status" ]
+		printf '{"fsync_interval": %s}' "$v" >c.json
+		run camconf c.json
+		c=$status
+		run sessionwriter -s "$v" --help
+		[ "$c" -eq "$status" ]
+	done
+	run -0 camconf
+	[[ "$output" == *'idle_timeout = 30 (default)'* ]]
+	grep -q '^Default 30, at most 86400' "$REPO/man/wsrecv.1"
+	[[ "$output" == *'max_message = 25165824 (default)'* ]]
+	grep -q '(default 25165824, 24 MiB' "$REPO/man/wsrecv.1"
+	[[ "$output" == *'fsync_interval = 1 (default)'* ]]
+	grep -q '^sync (default 1)' "$REPO/man/sessionwriter.1"
 }
 
 @test "camconf: a good file: values from the file, the rest defaults" {
