@@ -153,6 +153,28 @@ install_tree() {
 	[ "$(ls -d rec/*/ | wc -l)" -eq 2 ]
 }
 
+@test "hooks: hooks.concurrency runs that many at once, and a failed session gets on_session_failed" {
+	need_tool hookrun
+	make_clip clip.h264
+	printf '#!/bin/sh\necho "$$ $CAMREC_EVENT" >>"$1"\nexec sleep 600\n' >slow.sh
+	chmod +x slow.sh
+	settings "hooks.on_session_finalized=[\"$PWD/slow.sh\", \"$PWD/started\"]" \
+		"hooks.on_session_failed=[\"$PWD/slow.sh\", \"$PWD/started\"]" \
+		'hooks.timeout=10' 'hooks.concurrency=2'
+	# No MP4 can be made: finalize.sh fails, each session is "failed".
+	FFMPEG_BIN=/bin/false start_camrec
+	phone
+	phone
+	wait_for "[ \$(wc -l <started) -eq 2 ]" 30
+	while read -r pid event; do
+		kill -0 "$pid"
+		[ "$event" = failed ]
+	done <started
+	[ "$(grep -c 'mp4=failed' camrec.log)" -eq 2 ]
+	stop_camrec
+	[ "$(sed -n 2p run/hooks.counts)" = "failures 2" ]
+}
+
 @test "hooks, metrics, retention: everything camrec.sh started dies with it" {
 	need_tool hookrun
 	need_tool prune
