@@ -17,12 +17,6 @@ teardown() {
 	[ -z "$mnt" ] || umount "$mnt" 2>/dev/null || :
 }
 
-# hookrun and prune are programs of their own; without them these tests
-# have nothing to run.
-need_tool() {
-	command -v "$1" >/dev/null || skip "$1 is not built in this tree"
-}
-
 # settings KEY=JSON...: a settings file c.json for 127.0.0.1:$port,
 # recordings in ./rec, run folder ./run, plus the given keys.
 settings() {
@@ -103,7 +97,6 @@ install_tree() {
 }
 
 @test "hooks: each finalized session goes to its hook with the facts, nothing evaluated" {
-	need_tool hookrun
 	make_clip clip.h264
 	mkdir canary
 	printf '#!/bin/sh\n{ echo "event=$CAMREC_EVENT"; echo "dir=$CAMREC_SESSION_DIR"; echo "mp4=$CAMREC_MP4"; echo "model=$CAMREC_DEVICE_MODEL"; echo "arg=$2"; } >>"$1"\n' >hook.sh
@@ -129,7 +122,6 @@ install_tree() {
 }
 
 @test "hooks: a slow hook holds up neither recording nor finalizing, and is killed at its timeout" {
-	need_tool hookrun
 	make_clip clip.h264
 	printf '#!/bin/sh\necho "$$" >>"$1"\nexec sleep 600\n' >slow.sh
 	chmod +x slow.sh
@@ -154,7 +146,6 @@ install_tree() {
 }
 
 @test "hooks: hooks.concurrency runs that many at once, and a failed session gets on_session_failed" {
-	need_tool hookrun
 	make_clip clip.h264
 	printf '#!/bin/sh\necho "$$ $CAMREC_EVENT" >>"$1"\nexec sleep 600\n' >slow.sh
 	chmod +x slow.sh
@@ -176,8 +167,6 @@ install_tree() {
 }
 
 @test "hooks, metrics, retention: everything camrec.sh started dies with it" {
-	need_tool hookrun
-	need_tool prune
 	make_clip clip.h264
 	printf '#!/bin/sh\necho "$$" >"$1"\nexec sleep 600\n' >slow.sh
 	chmod +x slow.sh
@@ -197,7 +186,6 @@ install_tree() {
 }
 
 @test "retention: a long recording on a small filesystem goes on, oldest finalized sessions deleted" {
-	need_tool prune
 	mkdir small
 	mount -t tmpfs -o size=6m tmpfs small 2>/dev/null || skip "cannot mount a tmpfs here"
 	mnt=$PWD/small
