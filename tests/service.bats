@@ -34,7 +34,7 @@ PY
 start_camrec() {
 	camrec.sh --config c.json "$@" </dev/null 2>camrec.log &
 	camrec_pid=$!
-	wait_for "[ -s run/status.json ]" 10
+	wait_for "[ -s run/status.json ]" 30
 	wait_port "$port"
 }
 
@@ -106,7 +106,7 @@ install_tree() {
 		'hooks.timeout=30'
 	start_camrec
 	phone --model "$evil"
-	wait_for "grep -q '^arg=' hook.out" 30
+	wait_for "grep -q '^arg=' hook.out" 90
 	stop_camrec
 	dir=$(echo "$PWD"/rec/*/)
 	dir=${dir%/}
@@ -126,20 +126,20 @@ install_tree() {
 	printf '#!/bin/sh\necho "$$" >>"$1"\nexec sleep 600\n' >slow.sh
 	chmod +x slow.sh
 	settings "hooks.on_session_finalized=[\"$PWD/slow.sh\", \"$PWD/started\"]" \
-		'hooks.timeout=15' 'hooks.concurrency=1'
+		'hooks.timeout=45' 'hooks.concurrency=1'
 	start_camrec
 	phone
-	wait_for "[ -s started ]" 30
+	wait_for "[ -s started ]" 90
 	read -r first <started
 	# A second camera session, recorded and finalized while the hook runs.
 	phone
-	wait_for "[ \$(ls rec/*/stream.mp4 | wc -l) -eq 2 ]" 30
+	wait_for "[ \$(ls rec/*/stream.mp4 | wc -l) -eq 2 ]" 90
 	kill -0 "$first"
 	[ "$(wc -l <started)" -eq 1 ]
 	# The timeout ends the first; then the second session's hook starts.
-	wait_for "[ \$(wc -l <started) -eq 2 ]" 40
+	wait_for "[ \$(wc -l <started) -eq 2 ]" 120
 	run -1 kill -0 "$first"
-	grep -q "^hookrun: .*slow.sh: timed out after 15s, killed" camrec.log
+	grep -q "^hookrun: .*slow.sh: timed out after 45s, killed" camrec.log
 	stop_camrec
 	[ "$(sed -n 2p run/hooks.counts)" = "failures 2" ]
 	[ "$(ls -d rec/*/ | wc -l)" -eq 2 ]
@@ -151,12 +151,12 @@ install_tree() {
 	chmod +x slow.sh
 	settings "hooks.on_session_finalized=[\"$PWD/slow.sh\", \"$PWD/started\"]" \
 		"hooks.on_session_failed=[\"$PWD/slow.sh\", \"$PWD/started\"]" \
-		'hooks.timeout=10' 'hooks.concurrency=2'
+		'hooks.timeout=40' 'hooks.concurrency=2'
 	# No MP4 can be made: finalize.sh fails, each session is "failed".
 	FFMPEG_BIN=/bin/false start_camrec
 	phone
 	phone
-	wait_for "[ \$(wc -l <started) -eq 2 ]" 30
+	wait_for "[ \$(wc -l <started) -eq 2 ]" 90
 	while read -r pid event; do
 		kill -0 "$pid"
 		[ "$event" = failed ]
@@ -174,8 +174,8 @@ install_tree() {
 		'retention.max_age="30d"' "metrics.enabled=true" "metrics.port=$(free_port)"
 	start_camrec
 	phone
-	wait_for "[ -s started ]" 30
-	wait_for "[ -s run/prune.counts ]" 10
+	wait_for "[ -s started ]" 90
+	wait_for "[ -s run/prune.counts ]" 30
 	read -r hook <started
 	all=$(descendants "$camrec_pid")
 	[[ " $(echo $all) " == *" $hook "* ]]
@@ -195,7 +195,7 @@ install_tree() {
 	start_camrec
 	for i in $(seq 10); do
 		phone
-		wait_for "[ \$(grep -c 'mp4=ok' camrec.log) -ge $i ]" 30
+		wait_for "[ \$(grep -c 'mp4=ok' camrec.log) -ge $i ]" 60
 		# The disk is never left short for long: prune keeps up.
 	done
 	wait_for "[ \$((\$(stat -f -c '%a*%S' '$mnt'))) -ge 3145728 ]" 20
