@@ -4,6 +4,8 @@ VERSION  := $(shell cat VERSION)
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+EXAMPLEDIR ?= $(PREFIX)/share/camrec
 CC       ?= cc
 CFLAGS   ?= -g -O2
 override CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib \
@@ -123,7 +125,7 @@ lint:
 	mandoc -Tlint -W warning $(MANS)
 	shellcheck $(SCRIPTS) tests/*.bash tests/run tests/check .ci/run
 
-install: all install-scripts install-man install-web
+install: all install-scripts install-man install-web install-service
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
 
@@ -148,8 +150,16 @@ install-web:
 	if [ -f $(JMUXER) ]; then install -d $(DESTDIR)$(WEBDIR)/node_modules/jmuxer/dist && \
 		install -m 644 $(JMUXER) $(DESTDIR)$(WEBDIR)/node_modules/jmuxer/dist; fi
 
+# The unit runs the installed camrec.sh; the example settings file is for
+# /etc/camrec/camrec.json (camrec-config(5)).
+install-service:
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(EXAMPLEDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/camrec.service >$(DESTDIR)$(UNITDIR)/camrec.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/camrec.service
+	install -m 644 examples/camrec.json $(DESTDIR)$(EXAMPLEDIR)/camrec.json
+
 clean:
 	rm -rf bin obj build-san
 
 .PHONY: fuzz fuzz-build fuzz-replay soak
-.PHONY: all deps check check-san demo bench lint install install-scripts install-man install-web clean
+.PHONY: all deps check check-san demo bench lint install install-scripts install-man install-web install-service clean

@@ -13,8 +13,9 @@ set -u
 # The number in the top-level VERSION file; make install writes it here.
 camrec_version=
 
-synopsis="usage: camrec.sh [-H HOST] [-p PORT] [-d DIR] [-j JOBS] [-I IMAGES] [-R RUNDIR] [-w WEBDIR]
-                 [--token-file FILE] [--cert FILE --key FILE [--tls-port PORT]] [-- WSRECV_OPTIONS]"
+synopsis="usage: camrec.sh [--config FILE] [--print-config] [-H HOST] [-p PORT] [-d DIR] [-j JOBS]
+                 [-I IMAGES] [-R RUNDIR] [-w WEBDIR] [--token-file FILE]
+                 [--cert FILE --key FILE [--tls-port PORT]] [-- WSRECV_OPTIONS]"
 usage() {
 	echo "$synopsis" >&2
 	exit 2
@@ -28,7 +29,15 @@ case "${1:-}" in
 --version) echo "camrec.sh (camrec) ${camrec_version:-$(cat "$(dirname "$0")/../VERSION")}"; exit 0 ;;
 esac
 
-host=0.0.0.0 port=50001 dir=./recordings jobs=2 rundir='' web=''
+# The settings: camconf's defaults, then the file, then the options; each
+# remembers where it came from, for --print-config.
+declare -A conf=() from=()
+declare -a keys=() hook_finalized=() hook_failed=()
+set_option() {
+	conf[$1]=$2
+	from[$1]=option
+}
+config='' print_config=0 web=''
 # -I N: the newest N images of the ESP32 boards also in DIR/images (the old
 # server's folder); 0 (the default) leaves it out.
 images=0
@@ -36,8 +45,22 @@ images=0
 access=()
 while getopts H:p:d:j:I:R:w:-: opt; do
 	case $opt in
+	H) set_option host "$OPTARG" ;;
+	p) set_option port "$OPTARG" ;;
+	d) set_option recordings "$OPTARG" ;;
+	j) set_option finalize_jobs "$OPTARG" ;;
+	R) set_option rundir "$OPTARG" ;;
+	I) images=$OPTARG ;;
+	w) web=$OPTARG ;;
 	-)
 		case $OPTARG in
+		config=*) config=${OPTARG#config=} ;;
+		config)
+			[ "$OPTIND" -le $# ] || usage
+			config=${!OPTIND}
+			OPTIND=$((OPTIND + 1))
+			;;
+		print-config) print_config=1 ;;
 		token-file | cert | key | tls-port)
 			if [ "$OPTIND" -gt $# ]; then
 				log "--$OPTARG needs a value"
@@ -50,25 +73,10 @@ while getopts H:p:d:j:I:R:w:-: opt; do
 		*) usage ;;
 		esac
 		;;
-	H) host=$OPTARG ;;
-	p) port=$OPTARG ;;
-	d) dir=$OPTARG ;;
-	j) jobs=$OPTARG ;;
-	I) images=$OPTARG ;;
-	R) rundir=$OPTARG ;;
-	w) web=$OPTARG ;;
 	*) usage ;;
 	esac
 done
 shift $((OPTIND - 1))
-case $jobs in
-'' | *[!0-9]* | 0) log "bad -j \"$jobs\": expected a whole number of finalize jobs from 1 up"; exit 2 ;;
-esac
-case $images in
-'' | *[!0-9]*) log "bad -I \"$images\": expected a whole number of images (0: none)"; exit 2 ;;
-esac
-images_opt=
-[ "$images" -eq 0 ] || images_opt=--images=$images
 
 # Tools from $CAMREC_BIN when set, else next to this script (a build
 # tree's bin/, or an installed bin/), then PATH.
@@ -77,12 +85,112 @@ for d in "$here" "$here/../bin" "${CAMREC_BIN:-}"; do
 	[ -n "$d" ] && [ -x "$d/wsrecv" ] && PATH=$d:$PATH
 done
 PATH=$here:$PATH
-for tool in wsrecv frameparse sessionwriter sessionrecover ctl fpsest mux thumb finalize.sh setpriv flock; do
-	if ! command -v "$tool" >/dev/null; then
+need() {
+	local tool
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null && continue
 		log "$tool not found next to $0 or on PATH"
 		exit 127
-	fi
+	done
+}
+need camconf
+
+# The file named by --config, else the default one when it exists.
+default_config=${CAMREC_CONFIG:-/etc/camrec/camrec.json}
+if [ -z "$config" ] && [ -e "$default_config" ]; then
+	config=$default_config
+fi
+# camconf checks the whole file before anything starts and hands over
+# NUL-separated fields (key, source, value; a command as its length and
+# its words): values are only ever assigned, never evaluated.
+read_settings() {
+	local key source value i word
+	local -a words
+	while IFS= read -r -d '' key && IFS= read -r -d '' source &&
+		IFS= read -r -d '' value; do
+		keys+=("$key")
+		case $key in
+		hooks.on_session_*)
+			words=()
+			for ((i = 0; i < value; i++)); do
+				IFS= read -r -d '' word || return 1
+				words+=("$word")
+			done
+			value=${words[*]}
+			[ "$key" = hooks.on_session_finalized ] && hook_finalized=("${words[@]}")
+			[ "$key" = hooks.on_session_failed ] && hook_failed=("${words[@]}")
+			;;
+		esac
+		# An option given on the command line wins.
+		[ "${from[$key]:-}" = option ] && continue
+		conf[$key]=$value
+		from[$key]=$source
+	done
+}
+read_settings < <(camconf -0 ${config:+"$config"})
+wait $! || exit 2
+[ "${#keys[@]}" -gt 0 ] || exit 2
+
+# Options after -- go to wsrecv after the file's, so they win; shown as
+# options by --print-config.
+wsrecv_option() {
+	case $1 in
+	-i | --idle-timeout) set_option idle_timeout "$2" ;;
+	-m | --max-message) set_option max_message "$2" ;;
+	--idle-timeout=*) set_option idle_timeout "${1#*=}" ;;
+	--max-message=*) set_option max_message "${1#*=}" ;;
+	esac
+}
+for ((i = 1; i <= $#; i++)); do
+	j=$((i + 1))
+	wsrecv_option "${!i}" "${!j:-}"
 done
+
+if [ "$print_config" -eq 1 ]; then
+	for key in "${keys[@]}"; do
+		case $key in
+		hooks.on_session_finalized) set -- "${hook_finalized[@]}" ;;
+		hooks.on_session_failed) set -- "${hook_failed[@]}" ;;
+		*) set -- ${conf[$key]:+"${conf[$key]}"} ;;
+		esac
+		if [ $# -eq 0 ]; then
+			printf '%s = unset (%s)\n' "$key" "${from[$key]}"
+		else
+			printf '%s =' "$key"
+			printf ' %q' "$@"
+			printf ' (%s)\n' "${from[$key]}"
+		fi
+	done
+	exit 0
+fi
+
+[ -z "$config" ] || log "settings from $config"
+host=${conf[host]} port=${conf[port]} dir=${conf[recordings]}
+jobs=${conf[finalize_jobs]} rundir=${conf[rundir]}
+case $jobs in
+'' | *[!0-9]* | 0) log "bad -j \"$jobs\": expected a whole number of finalize jobs from 1 up"; exit 2 ;;
+esac
+case $images in
+'' | *[!0-9]*) log "bad -I \"$images\": expected a whole number of images (0: none)"; exit 2 ;;
+esac
+images_opt=
+[ "$images" -eq 0 ] || images_opt=--images=$images
+# What the file sets for the programs; their defaults are their own.
+wsrecv_args=() sessionwriter_args=()
+[ "${from[idle_timeout]}" = file ] && wsrecv_args+=(--idle-timeout "${conf[idle_timeout]}")
+[ "${from[max_message]}" = file ] && wsrecv_args+=(--max-message "${conf[max_message]}")
+[ "${from[fsync_interval]}" = file ] && sessionwriter_args+=(-s "${conf[fsync_interval]}")
+prune_args=()
+[ -n "${conf[retention.keep_free]}" ] && prune_args+=(--keep-free "${conf[retention.keep_free]}")
+[ -n "${conf[retention.max_age]}" ] && prune_args+=(--max-age "${conf[retention.max_age]}")
+[ -n "${conf[retention.max_total]}" ] && prune_args+=(--max-total "${conf[retention.max_total]}")
+
+need wsrecv frameparse sessionwriter sessionrecover ctl fpsest mux thumb finalize.sh setpriv flock
+if [ "${#hook_finalized[@]}" -gt 0 ] || [ "${#hook_failed[@]}" -gt 0 ]; then
+	need hookrun
+fi
+[ "${#prune_args[@]}" -eq 0 ] || need prune
+[ "${conf[metrics.enabled]}" != true ] || need metrics
 
 mkdir -p "$dir" || exit 1
 dir=$(cd "$dir" && pwd) || exit 1
@@ -113,8 +221,9 @@ else
 	own_rundir=0
 fi
 export CAMREC_CTL=$rundir/ctl.fifo CAMREC_STATUS=$rundir/status.json
-rm -f "$rundir/records" "$rundir/frames" "$rundir/ended"
-mkfifo -m 600 "$rundir/records" "$rundir/frames" "$rundir/ended" || exit 1
+fifos=("$rundir/records" "$rundir/frames" "$rundir/ended" "$rundir/finished" "$rundir/never")
+rm -f "${fifos[@]}" "$rundir"/*.counts
+mkfifo -m 600 "${fifos[@]}" || exit 1
 
 # Whether this script still runs, asked from a subshell: a subshell whose
 # parent died has been handed to another process.
@@ -126,55 +235,178 @@ script_alive() {
 	[ "${stat%% *}" = "$$" ]
 }
 
-# Finalize each folder named on stdin ("closed DIR", "failed DIR",
-# "unfinished DIR"), at most $jobs at a time. Lines are read on while jobs
-# run, so a burst of ended sessions never backs up into sessionwriter. A
-# folder name is data: it is only ever passed as one quoted argument, and
-# only if it lies in $dir. Should the script die, the jobs are stopped
-# (mux and thumb remove their temporaries) and a restart does them again.
-finalize_loop() {
-	local path eof=0 rc p
+# Run a job for each "WORD DIR" line on stdin, at most $1 at a time: the
+# function $2 starts one for WORD DIR in the background, the function $3
+# hears WORD DIR STATUS MICROSECONDS when it ends. Lines are read on while
+# jobs run, so a burst of them never backs up into their writer. A folder
+# name is data: it is only ever passed as one quoted argument, and only if
+# it lies in $dir. Should the script die, the jobs are stopped (each runs
+# in a session of its own) and a restart does them again.
+job_loop() {
+	local limit=$1 start=$2 finish=$3 word path eof=0 rc p left
 	local -a queue=()
+	local -A job=() since=()
 	# A ^C is for the script, which lets this loop finish its jobs.
 	trap '' INT
-	while [ "$eof" -eq 0 ] || [ "${#queue[@]}" -gt 0 ] || [ -n "$(jobs -pr)" ]; do
+	while [ "$eof" -eq 0 ] || [ "${#queue[@]}" -gt 0 ] || [ "${#job[@]}" -gt 0 ]; do
 		if ! script_alive; then
-			for p in $(jobs -pr); do
+			for p in "${!job[@]}"; do
 				kill -TERM -- "-$p" 2>/dev/null
 			done
 			exit 1
 		fi
-		while [ "${#queue[@]}" -gt 0 ] && [ "$(jobs -pr | wc -l)" -lt "$jobs" ]; do
-			# Its own session: a ^C must not stop ffmpeg half-way.
-			setsid setpriv --pdeathsig TERM finalize.sh "${queue[0]}" >&2 &
+		if [ "${#job[@]}" -gt 0 ]; then
+			left=" $(jobs -pr | tr '\n' ' ') "
+			for p in "${!job[@]}"; do
+				[[ $left == *" $p "* ]] && continue
+				wait "$p"
+				rc=$?
+				"$finish" "${job[$p]%% *}" "${job[$p]#* }" "$rc" \
+					$((${EPOCHREALTIME//[!0-9]/} - since[$p]))
+				unset "job[$p]" "since[$p]"
+			done
+		fi
+		while [ "${#queue[@]}" -gt 0 ] && [ "${#job[@]}" -lt "$limit" ]; do
+			"$start" "${queue[0]%% *}" "${queue[0]#* }"
+			job[$!]=${queue[0]}
+			since[$!]=${EPOCHREALTIME//[!0-9]/}
 			queue=("${queue[@]:1}")
 		done
 		if [ "$eof" -eq 1 ]; then
 			sleep 0.2
 			continue
 		fi
-		read -r -t 0.5 _ path
+		read -r -t 0.5 word path
 		rc=$?
 		if [ "$rc" -eq 0 ]; then
 			case $path in
-			"$dir"/*) queue+=("$path") ;;
+			"$dir"/*) queue+=("$word $path") ;;
 			*) log "ignoring unexpected session path: $path" ;;
 			esac
 		elif [ "$rc" -le 128 ]; then
 			eof=1
 		fi
 	done
-	wait
 }
 
-stopping=0 running='' ctl_pid=''
+# Counters for metrics(1), one "NAME VALUE" a line, each file rewritten
+# whole so that a reader never sees half of it.
+write_counts() {
+	local file=$1
+	shift
+	printf '%s\n' "$@" >"$file.tmp" && mv -f -- "$file.tmp" "$file"
+}
+
+# Finalizing: "closed DIR", "failed DIR", "unfinished DIR" in; out, for
+# the hooks, "finalized DIR" or "failed DIR" once stream.mp4 and
+# thumbnail.jpg are made (or could not be).
+finalize_buckets=(1 2 5 10 30 60 120 300 600 1800)
+finalize_runs=0 finalize_failures=0 finalize_us=0
+finalize_in=()
+# shellcheck disable=SC2317 # called by job_loop
+start_finalize() {
+	# Its own session: a ^C must not stop ffmpeg half-way.
+	setsid setpriv --pdeathsig TERM finalize.sh "$2" >&2 &
+}
+# shellcheck disable=SC2317 # called by job_loop
+finish_finalize() {
+	local event=finalized i
+	local -a lines
+	if [ "$1" = failed ] || [ "$3" -ne 0 ]; then
+		event=failed
+	fi
+	finalize_runs=$((finalize_runs + 1))
+	[ "$3" -eq 0 ] || finalize_failures=$((finalize_failures + 1))
+	finalize_us=$((finalize_us + $4))
+	lines=("runs $finalize_runs" "failures $finalize_failures" "microseconds $finalize_us")
+	for i in "${!finalize_buckets[@]}"; do
+		[ "$4" -le $((finalize_buckets[i] * 1000000)) ] &&
+			finalize_in[i]=$((${finalize_in[i]:-0} + 1))
+		lines+=("le ${finalize_buckets[i]} ${finalize_in[i]:-0}")
+	done
+	write_counts "$rundir/finalize.counts" "${lines[@]}"
+	case $event in
+	finalized) [ "${#hook_finalized[@]}" -eq 0 ] && return ;;
+	failed) [ "${#hook_failed[@]}" -eq 0 ] && return ;;
+	esac
+	printf '%s %s\n' "$event" "$2"
+}
+
+# Hooks: one hookrun for each finished session, hooks.concurrency at a
+# time, each bounded by hooks.timeout; hookrun logs the outcome.
+hook_runs=0 hook_failures=0
+# shellcheck disable=SC2317 # called by job_loop
+start_hook() {
+	if [ "$1" = finalized ]; then
+		setsid setpriv --pdeathsig TERM hookrun -t "${conf[hooks.timeout]}" \
+			-e finalized "$2" -- "${hook_finalized[@]}" >&2 &
+	else
+		setsid setpriv --pdeathsig TERM hookrun -t "${conf[hooks.timeout]}" \
+			-e failed "$2" -- "${hook_failed[@]}" >&2 &
+	fi
+}
+# shellcheck disable=SC2317 # called by job_loop
+finish_hook() {
+	hook_runs=$((hook_runs + 1))
+	[ "$3" -eq 0 ] || hook_failures=$((hook_failures + 1))
+	write_counts "$rundir/hooks.counts" "runs $hook_runs" "failures $hook_failures"
+}
+
+# "20G" in bytes (K, M, G, T, P are powers of 1024, as for prune).
+bytes() {
+	local n=${1%[KMGTP]} shift=0
+	case $1 in
+	*K) shift=10 ;; *M) shift=20 ;; *G) shift=30 ;; *T) shift=40 ;; *P) shift=50 ;;
+	esac
+	echo $((n << shift))
+}
+
+# Whether the recordings' filesystem has less room than keep_free asks.
+short_of_room() {
+	local goal=${conf[retention.keep_free]} free block total
+	[ -n "$goal" ] || return 1
+	read -r free block total < <(stat -f -c '%a %S %b' "$dir") || return 1
+	case $goal in
+	*%) [ $((free * 100)) -lt $((total * ${goal%\%})) ] ;;
+	*) [ $((free * block)) -lt "$(bytes "$goal")" ] ;;
+	esac
+}
+
+# Retention: prune every retention.interval seconds, and as soon as the
+# disk is short of room: the room is looked at every few seconds, so the
+# next session opens on a disk that has it. prune leaves every session
+# that is open or not yet finalized alone.
+prune_runs=0 prune_failures=0
+retention_loop() {
+	local last=-1000000000 rc=0 gap
+	trap '' INT
+	while script_alive; do
+		gap=$((EPOCHSECONDS - last))
+		# After a run that could not reach the goal (everything left
+		# is open or unfinished), the next waits longer.
+		if [ "$gap" -ge "${conf[retention.interval]}" ] ||
+			{ [ "$gap" -ge $((rc == 0 ? 5 : 60)) ] && short_of_room; }; then
+			setpriv --pdeathsig TERM prune "${prune_args[@]}" "$dir" >&2
+			rc=$?
+			prune_runs=$((prune_runs + 1))
+			[ "$rc" -eq 0 ] || prune_failures=$((prune_failures + 1))
+			[ "$rc" -eq 0 ] || log "prune exited with status $rc"
+			write_counts "$rundir/prune.counts" "runs $prune_runs" "failures $prune_failures"
+			last=$EPOCHSECONDS
+		fi
+		# A wait with no process to leave behind.
+		read -r -t 2 _ <>"$rundir/never"
+	done
+}
+
+stopping=0 running='' ctl_pid='' helpers=' '
 trap 'stopping=1' INT TERM
 # Should this script itself fail, it still takes its children with it:
 # wsrecv first, so the others drain what they have and end on their own.
 # shellcheck disable=SC2317 # run by the EXIT trap
 on_exit() {
 	local p
-	for p in $running $ctl_pid; do
+	for p in $running $ctl_pid $helpers; do
 		kill -TERM "$p" 2>/dev/null
 	done
 	wait
@@ -218,15 +450,33 @@ unfinished >"$rundir/unfinished"
 # this script, which then shuts the pipeline down in order. Each dies with
 # this script: wsrecv, frameparse and sessionwriter get SIGTERM, and end as
 # they would at the end of their input.
-setsid setpriv --pdeathsig TERM wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" "${console[@]}" --status "$CAMREC_STATUS" ${access[@]+"${access[@]}"} "$@" >"$rundir/records" &
+setsid setpriv --pdeathsig TERM wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" \
+	"${console[@]}" --status "$CAMREC_STATUS" ${access[@]+"${access[@]}"} \
+	"${wsrecv_args[@]}" "$@" >"$rundir/records" &
 wsrecv_pid=$!
 setsid setpriv --pdeathsig TERM frameparse <"$rundir/records" >"$rundir/frames" &
 frameparse_pid=$!
-setsid setpriv --pdeathsig TERM sessionwriter -d "$dir" --status "$CAMREC_STATUS" ${images_opt:+"$images_opt"} <"$rundir/frames" >"$rundir/ended" &
+setsid setpriv --pdeathsig TERM sessionwriter -d "$dir" --status "$CAMREC_STATUS" \
+	${images_opt:+"$images_opt"} "${sessionwriter_args[@]}" <"$rundir/frames" >"$rundir/ended" &
 sessionwriter_pid=$!
-setpriv --pdeathsig KILL cat "$rundir/unfinished" "$rundir/ended" | finalize_loop &
+setpriv --pdeathsig KILL cat "$rundir/unfinished" "$rundir/ended" |
+	job_loop "$jobs" start_finalize finish_finalize >"$rundir/finished" &
 finalize_pid=$!
-running=" $wsrecv_pid $frameparse_pid $sessionwriter_pid $finalize_pid "
+job_loop "${conf[hooks.concurrency]}" start_hook finish_hook <"$rundir/finished" &
+hook_pid=$!
+running=" $wsrecv_pid $frameparse_pid $sessionwriter_pid $finalize_pid $hook_pid "
+# Helpers run beside the pipeline until it has ended.
+if [ "${#prune_args[@]}" -gt 0 ]; then
+	retention_loop &
+	helpers="$helpers$! "
+fi
+if [ "${conf[metrics.enabled]}" = true ]; then
+	setsid setpriv --pdeathsig TERM metrics -H "${conf[metrics.host]}" \
+		-p "${conf[metrics.port]}" -d "$dir" -R "$rundir" &
+	metrics_pid=$!
+	helpers="$helpers$metrics_pid "
+	log "metrics at http://${conf[metrics.host]}:${conf[metrics.port]}/metrics"
+fi
 printf '%s\n' "$wsrecv_pid" >"$rundir/wsrecv.pid"
 printf '%s %s %s %s\n' "$wsrecv_pid" "$frameparse_pid" "$sessionwriter_pid" "$finalize_pid" >"$rundir/pids"
 log "recording to $dir, listening on $host:$port (control: $CAMREC_CTL)"
@@ -250,15 +500,16 @@ while [ -n "${running// /}" ]; do
 	fi
 	pid=
 	# shellcheck disable=SC2086
-	wait -n -p pid $running 2>/dev/null
+	wait -n -p pid $running $helpers 2>/dev/null
 	rc=$?
 	if [ -z "${pid:-}" ]; then
 		# A signal interrupted the wait, or a child ended while a
 		# foreground command ran and bash no longer knows it as a job
 		# ("no such job"): drop the ones gone, lest this loop spin.
-		for p in $running; do
+		for p in $running $helpers; do
 			kill -0 "$p" 2>/dev/null && continue
 			running=${running/ $p / }
+			helpers=${helpers/ $p / }
 			[ "$stopping" -eq 0 ] || continue
 			log "a program of the pipeline (pid $p) ended; stopping the recorder"
 			status=1
@@ -267,13 +518,17 @@ while [ -n "${running// /}" ]; do
 		continue
 	fi
 	running=${running/ $pid / }
+	helpers=${helpers/ $pid / }
 	[ "$stopping" -eq 0 ] || continue
 	if [ "$rc" -ne 0 ]; then
 		case $pid in
 		"$wsrecv_pid") name=wsrecv ;;
 		"$frameparse_pid") name=frameparse ;;
 		"$sessionwriter_pid") name=sessionwriter ;;
-		*) name="finalize loop" ;;
+		"$finalize_pid") name="finalize loop" ;;
+		"$hook_pid") name="hook loop" ;;
+		"${metrics_pid:-}") name=metrics ;;
+		*) name="retention loop" ;;
 		esac
 		log "$name exited with status $rc; stopping the recorder"
 		status=1
@@ -282,12 +537,17 @@ while [ -n "${running// /}" ]; do
 		stopping=2
 	fi
 done
+for p in $helpers; do
+	kill -TERM "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+done
+helpers=''
 if [ -n "$ctl_pid" ]; then
 	kill "$ctl_pid" 2>/dev/null
 	wait "$ctl_pid" 2>/dev/null
 fi
 running='' ctl_pid=''
-rm -f "$rundir/records" "$rundir/frames" "$rundir/ended" "$rundir/unfinished" "$rundir/pids" "$rundir/wsrecv.pid"
+rm -f "${fifos[@]}" "$rundir/unfinished" "$rundir/pids" "$rundir/wsrecv.pid"
 [ "$own_rundir" -eq 1 ] && rm -rf "$rundir"
 log "stopped"
 exit "$status"

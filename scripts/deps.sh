@@ -16,6 +16,7 @@ python3 python3-websockets mandoc shellcheck util-linux procps time"
 packages="$packages rclone"   # scripts/hooks/rclone-upload.sh and its test
 packages="$packages clang openssl iproute2"   # make fuzz (libFuzzer); tests/access.bats: a certificate, ss
 packages="$packages curl"   # camlive.sh status, liverelay.bats
+packages="$packages prometheus systemd man-db"   # promtool checks the metrics scrape (tests/metrics.bats); systemd-analyze verifies camrec.service and its man pages (tests/service.bats)
 packages="$packages chromium chromium-driver python3-selenium"   # the console's tests in a real browser
 
 # The console page's MSE preview (phones, where the browser has no

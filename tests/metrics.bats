@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# metrics: a real scrape over HTTP of a real recorder, checked by promtool
+# (Debian package prometheus), and the values it shows.
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	export CAMREC_CONFIG=$BATS_TEST_TMPDIR/none.json
+	port=$(free_port)
+	mport=$(free_port)
+	pids=
+	camrec_pid=
+}
+
+teardown() {
+	local p
+	for p in $pids $camrec_pid; do
+		kill "$p" 2>/dev/null || :
+	done
+	wait 2>/dev/null || :
+}
+
+# scrape [PATH]: the body of GET http://127.0.0.1:$mport/PATH, with the
+# status and content type on the first line.
+scrape() {
+	$PY - "http://127.0.0.1:$mport${1:-/metrics}" <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=10)
+except urllib.error.HTTPError as e:
+    print(e.code)
+    sys.exit(0)
+print(r.status, r.headers["Content-Type"])
+sys.stdout.write(r.read().decode())
+PY
+}
+
+# One sample's value from the last scrape in scrape.txt.
+sample() {
+	awk -v name="$1" '$1 == name { print $2 }' scrape.txt
+}
+
+promcheck() {
+	tail -n +2 scrape.txt | promtool check metrics
+}
+
+@test "metrics: a recorder's scrape while a camera records and after, clean for promtool" {
+	make_clip clip.h264
+	printf '{"host": "127.0.0.1", "port": %s, "recordings": "rec", "rundir": "run",\n "metrics": {"enabled": true, "port": %s}}' "$port" "$mport" >c.json
+	camrec.sh --config c.json </dev/null 2>camrec.log &
+	camrec_pid=$!
+	wait_for "[ -s run/status.json ]" 10
+	wait_port "$mport"
+	camsim -u "ws://127.0.0.1:$port/android-cam" --clip clip.h264 2>camsim.log &
+	pids="$pids $!"
+	wait_for "ctl -c run/ctl.fifo -s run/status.json list | grep -q android" 10
+	ctl -c run/ctl.fifo -s run/status.json start 16:9 4 30 >/dev/null
+	wait_for "grep -q '\"recording\":true' run/status.json" 10
+	scrape >scrape.txt
+	[ "$(head -1 scrape.txt)" = "200 text/plain; version=0.0.4; charset=utf-8" ]
+	run -0 promcheck
+	[ "$(sample 'camrec_connections{kind="android"}')" = 1 ]
+	[ "$(sample 'camrec_connections{kind="esp"}')" = 0 ]
+	grep -Eq '^camrec_camera_recording\{conn="[0-9]+",peer="127.0.0.1"\} 1$' scrape.txt
+	[ "$(sample 'camrec_sessions{state="recording"}')" = 1 ]
+	[ "$(sample camrec_finalize_duration_seconds_count)" = 0 ]
+
+	ctl -c run/ctl.fifo -s run/status.json stop >/dev/null
+	wait_for "grep -q 'mp4=ok' camrec.log" 30
+	wait_for "[ -s run/finalize.counts ]" 10
+	scrape >scrape.txt
+	run -0 promcheck
+	[ "$(sample 'camrec_sessions{state="recording"}')" = 0 ]
+	[ "$(sample 'camrec_sessions{state="closed"}')" = 1 ]
+	[ "$(sample camrec_sessions_finalized)" = 1 ]
+	[ "$(sample camrec_finalize_duration_seconds_count)" = 1 ]
+	[ "$(sample 'camrec_finalize_duration_seconds_bucket{le="+Inf"}')" = 1 ]
+	[ "$(sample camrec_finalize_failures_total)" = 0 ]
+	# The folder's files, to the byte.
+	[ "$(sample camrec_recordings_bytes)" -eq "$(find rec -mindepth 2 -maxdepth 2 -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')" ]
+	free=$(sample camrec_disk_free_bytes)
+	[ "$free" -gt 0 ]
+	[ "$(sample camrec_disk_size_bytes)" -ge "$free" ]
+
+	read -r mpid < <(pgrep -f "metrics -H 127.0.0.1 -p $mport")
+	kill -TERM "$camrec_pid"
+	wait "$camrec_pid"
+	camrec_pid=
+	gone "$mpid"
+}
+
+@test "metrics: hostile peer labels escaped, other paths 404, links not followed" {
+	mkdir -p rec/a rec/b rec/c outside run
+	printf '{"state":"closed"}' >rec/a/session.json
+	printf 'x' >rec/a/stream.mp4
+	printf '{"state":"failed"}' >rec/b/session.json
+	printf '{"state":"$(evil)"}' >rec/c/session.json
+	mkdir rec/old
+	head -c 1000 /dev/zero >outside/big
+	ln -s ../outside rec/link
+	ln -s ../../outside/big rec/a/big
+	printf '%s\n' '{"format":"camrec-status 1","cameras":[' \
+		'{"conn":7,"peer":"a\"b\\c\nd","kind":"android","recording":false,"fps":0,"kbps":0},' \
+		'{"conn":8,"peer":"10.0.0.2","kind":"esp","recording":true,"fps":12.5,"kbps":800}]}' >run/status.json
+	printf 'runs 3\nfailures 1\n' >run/hooks.counts
+	metrics -p "$mport" -d rec -R run &
+	pids="$pids $!"
+	wait_port "$mport"
+	scrape >scrape.txt
+	run -0 promcheck
+	grep -qxF 'camrec_camera_recording{conn="7",peer="a\"b\\c\nd"} 0' scrape.txt
+	[ "$(sample 'camrec_camera_frames_per_second{conn="8",peer="10.0.0.2"}')" = 12.5 ]
+	[ "$(sample 'camrec_camera_receive_bytes_per_second{conn="8",peer="10.0.0.2"}')" = 100000 ]
+	[ "$(sample 'camrec_sessions{state="closed"}')" = 1 ]
+	[ "$(sample 'camrec_sessions{state="failed"}')" = 1 ]
+	[ "$(sample 'camrec_sessions{state="other"}')" = 1 ]
+	[ "$(sample 'camrec_sessions{state="none"}')" = 1 ]
+	[ "$(sample camrec_recordings_bytes)" -eq $((18 + 1 + 18 + 19)) ]
+	[ "$(sample camrec_hook_runs_total)" = 3 ]
+	[ "$(sample camrec_hook_failures_total)" = 1 ]
+	[ "$(sample camrec_prune_runs_total)" = 0 ]
+	run -0 scrape /
+	[ "$output" = 404 ]
+	run -0 scrape '/metrics/../x'
+	[ "$output" = 404 ]
+}
+
+@test "metrics: without a status file or counters, every metric still there" {
+	metrics -p "$mport" -d missing &
+	pids="$pids $!"
+	wait_port "$mport"
+	scrape >scrape.txt
+	run -0 promcheck
+	[ "$(sample 'camrec_connections{kind="android"}')" = 0 ]
+	[ "$(sample camrec_recordings_bytes)" = 0 ]
+	[ "$(sample camrec_hook_runs_total)" = 0 ]
+	run -1 grep -q '^camrec_disk_free_bytes ' scrape.txt
+}
+
+@test "metrics: a taken port is an error, and stops a recorder that wanted it" {
+	metrics -p "$mport" -d rec &
+	pids="$pids $!"
+	wait_port "$mport"
+	run -1 metrics -p "$mport" -d rec
+	[ "$output" = "metrics: cannot listen on 127.0.0.1 port $mport" ]
+	printf '{"host": "127.0.0.1", "port": %s, "recordings": "rec", "rundir": "run",\n "metrics": {"enabled": true, "port": %s}}' "$port" "$mport" >c.json
+	camrec.sh --config c.json </dev/null 2>camrec.log &
+	camrec_pid=$!
+	for _ in $(seq 200); do
+		kill -0 "$camrec_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	run -1 wait "$camrec_pid"
+	camrec_pid=
+	grep -q 'camrec: metrics exited with status 1; stopping the recorder' camrec.log
+}
+
+@test "metrics: usage, --help, --version" {
+	run -0 metrics --help
+	[ "$output" = "usage: metrics [-v] [-H host] [-p port] [-d dir] [-R rundir] [-s status]" ]
+	run -0 metrics --version
+	[[ "$output" == "metrics (camrec) "* ]]
+	run -2 metrics -p 0
+	[ "$output" = "metrics: -p 0: want a port from 1 to 65535" ]
+	run -2 metrics extra
+	run -2 metrics -H ''
+}
