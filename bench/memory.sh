@@ -5,7 +5,7 @@
 #
 #   bench/memory.sh [N] [SECONDS] [FPS] [KEY]      (1000 60 5 185000)
 #
-# bench/wsburst -r FPS opens and upgrades all N connections, then starts
+# bench/wsblast -r FPS opens and upgrades all N connections, then starts
 # them all at once (a barrier, which it reports), first against
 # bench/wssink (discard: does the generator keep its schedule, and what the
 # WebSocket library alone costs per connection), then against the
@@ -40,7 +40,7 @@ if [ "$(ulimit -n)" -lt $((n * 4 + 64)) ]; then
 fi
 # shellcheck disable=SC2046 # pkg-config prints a list of flags
 cc -O2 -o "$work/wssink" bench/wssink.c $(pkg-config --cflags --libs libwebsockets)
-cc -O2 -pthread -o "$work/wsburst" bench/wsburst.c
+cc -O2 -pthread -o "$work/wsblast" bench/wsblast.c
 
 clip=$work/clip.h264
 scripts/mkclip.sh -t 10 -b "${BITRATE:-4M}" "$work/raw.h264"
@@ -84,7 +84,7 @@ hwm_of() {
 	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
 }
 generate() {
-	"$work/wsburst" -n "$n" -t "$secs" -r "$fps" "$1" "$clip" >"$work/gen.out" 2>"$work/gen.err" || {
+	"$work/wsblast" -n "$n" -t "$secs" -r "$fps" "$1" "$clip" >"$work/gen.out" 2>"$work/gen.err" || {
 		echo "memory: load generator failed:" >&2
 		tail -n 5 "$work/gen.err" >&2
 		return 1
@@ -93,7 +93,7 @@ generate() {
 
 echo "== clip: parameter sets $cfg_len bytes, first key frame $key_len bytes; $n phones, $fps fps, $secs s"
 if [ "${DISCARD:-1}" != 0 ]; then
-	echo "== discard: wsburst -n $n -t $secs -r $fps into wssink"
+	echo "== discard: wsblast -n $n -t $secs -r $fps into wssink"
 	p=$(port)
 	"$work/wssink" "$p" >"$work/sink.out" &
 	k=$!

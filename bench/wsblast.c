@@ -16,13 +16,29 @@
  * sends the clip's parameter sets once and then its pictures over and over,
  * and ends with capture_stopped and a close frame. The run's time lasts
  * until every receiver has answered the close, that is until it has read
- * everything. Prints "frames=N bytes=N seconds=S start_mono=T" like
- * camsim --stats (bytes: binary messages, headers included).
+ * everything. Prints a "barrier:" line when every phone is connected and
+ * at the end "frames=N bytes=N seconds=S start_mono=T" like camsim --stats
+ * (bytes: binary messages, headers included), then barrier=N connect_s=S
+ * burst_s=S, and with -r fps=F max_late_ms=MS.
+ *
+ * All connections are opened and upgraded first, and none says a word
+ * until the last is: then all start at the same instant (a barrier), as
+ * phones do when the operator types `start`, each with its parameter sets
+ * and the clip's first key frame. With -r FPS each phone then sends one
+ * picture every 1/FPS s, stamped with the time it was due, and all phones
+ * stay in step (the worst case for the receiver); a phone the receiver
+ * does not read keeps its pictures and sends them late, as the app does.
+ * max_late_ms says how late the latest picture was handed to the kernel,
+ * burst_s when the last phone had written its first key frame whole.
  *
  * With -s FILE each phone is a current-app phone instead: after
  * capture_started it sends the text message in FILE (an mp4_segment, see
- * bench/segments.sh) over and over, or -c times, masked once at start like
- * the units; frames= then counts segments and bytes= their text. */
+ * bench/segments.sh) over and over, masked once at start like the units;
+ * frames= then counts segments, bytes= their text and burst_s is when the
+ * last phone had written its first segment whole. Segments are not paced
+ * (the app sends one when its recorder has cut it, megabytes at once), so
+ * -r and -s are refused together. -c COUNT ends each phone after COUNT
+ * messages (the parameter sets count as one) in either mode. */
 #include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
@@ -42,7 +58,7 @@
 
 #define BATCH      32		/* frames per writev */
 #define HDR_MAX    (14 + 16)	/* WebSocket client header + phone header */
-#define CLOSE_SECS 60		/* how long to wait for the receivers' close */
+#define CLOSE_SECS 180		/* how long to wait for the receivers' close */
 
 static const unsigned char mask_key[4] = { 0x37, 0xfa, 0x21, 0x3d };
 
@@ -53,8 +69,10 @@ struct unit {
 
 struct conn {
 	int fd, done;
+	uint32_t seq;		/* next message's sequence number: 1 is the config */
 	long sent;		/* messages queued */
-	uint32_t seq;
+	double burst_at;	/* when config and first key frame (or the first
+				 * segment) were written */
 	size_t next;		/* next picture, 1 .. nunits - 1 */
 	int state;		/* 0 streaming, 1 stop queued, 2 close sent */
 	struct iovec iov[2 * BATCH + 2];
@@ -68,23 +86,27 @@ struct worker {
 	struct conn *conns;
 	int nconns;
 	unsigned long long frames, bytes;
+	double max_late, burst_at;
 };
 
 static struct unit *units;	/* units[0]: the parameter sets */
 static size_t nunits;
 static double seconds = 10;
 static double start_mono, stop_at;
-static const char *host = "127.0.0.1", *path = "/android-cam";
-static int port;
+static double fps;		/* 0: as fast as the receiver reads */
+static double start_wall_ms;	/* device time of the first picture */
 static struct unit segment;	/* -s: the masked text message */
 static long count;		/* -c: messages per phone, 0 for no limit */
+static const char *host = "127.0.0.1", *path = "/android-cam";
+static int port;
 
 static void
 usage(FILE *f, int status)
 {
 	fprintf(f, "usage: wsblast [-n connections] [-t seconds] [-T threads] "
-	    "[-p path] [-c count] port clip\n"
-	    "       wsblast -s segment.json [-n connections] [-t seconds] [-c count] ... port\n");
+	    "[-r fps] [-c count] [-p path] port clip\n"
+	    "       wsblast -s segment.json [-n connections] [-t seconds] [-T threads] "
+	    "[-c count] [-p path] port\n");
 	exit(status);
 }
 
@@ -248,15 +270,26 @@ be_put(unsigned char *p, uint64_t v, int n)
 	}
 }
 
-/* The next frames of c into its iovecs: its header built and masked here,
- * its payload the shared masked unit. */
+/* Messages due by time t when paced: the config and the first picture at
+ * the start, then one picture every 1/fps s until the stop. */
+static uint32_t
+due(double t)
+{
+	if (t > stop_at)
+		t = stop_at;
+	return 2 + (uint32_t)((t - start_mono) * fps + 1e-9);
+}
+
+/* The next max frames of c into its iovecs (fewer if -c ends it first): its
+ * header built and masked here, its payload the shared masked unit or
+ * segment. */
 static void
-fill(struct worker *w, struct conn *c, uint64_t device_ms)
+fill(struct worker *w, struct conn *c, int max, uint64_t device_ms)
 {
 	int k;
 
 	c->niov = c->cur = 0;
-	for (k = 0; k < BATCH && (count == 0 || c->sent < count); k++) {
+	for (k = 0; k < max && (count == 0 || c->sent < count); k++) {
 		size_t u = c->seq == 1 ? 0 : c->next, n, j;
 		unsigned char *h = c->hdr[k];
 
@@ -268,8 +301,10 @@ fill(struct worker *w, struct conn *c, uint64_t device_ms)
 			c->iov[c->niov++].iov_len = segment.len;
 			w->frames++;
 			w->bytes += segment.len;
-			break;	/* one a time: a segment is megabytes */
+			break;	/* one at a time: a segment is megabytes */
 		}
+		if (fps > 0)	/* the time the picture was due */
+			device_ms = (uint64_t)(start_wall_ms + (c->seq - 2) * 1000.0 / fps);
 		n = ws_header(h, 2, 16 + units[u].len);
 		be_put(h + n, u == 0 ? 0 : device_ms, 8);
 		be_put(h + n + 8, c->seq++, 4);
@@ -321,13 +356,35 @@ pump(struct worker *w, struct conn *c)
 			}
 			if (c->state == 2)
 				return 0;
-			if (mono() >= stop_at || (count > 0 && c->sent >= count)) {
+			if (c->burst_at == 0 && c->sent >= (segment.masked != NULL ? 1 : 2)) {
+				c->burst_at = mono();
+				if (c->burst_at > w->burst_at)
+					w->burst_at = c->burst_at;
+			}
+			if (count > 0 && c->sent >= count) {
+				queue_stop(c);
+			} else if (fps > 0) {
+				double now = mono();
+				uint32_t owed = due(now) - (c->seq - 1);
+				double late;
+
+				if (owed == 0 && now < stop_at)
+					return 0;	/* until the next tick */
+				if (owed == 0) {
+					queue_stop(c);
+				} else {
+					late = now - (start_mono + (c->seq - 2) / fps);
+					if (c->seq > 1 && late > w->max_late)
+						w->max_late = late;
+					fill(w, c, owed > BATCH ? BATCH : (int)owed, 0);
+				}
+			} else if (mono() >= stop_at) {
 				queue_stop(c);
 			} else {
 				struct timespec ts;
 
 				clock_gettime(CLOCK_REALTIME, &ts);
-				fill(w, c, (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+				fill(w, c, BATCH, (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 			}
 		}
 		n = writev(c->fd, c->iov + c->cur, c->niov - c->cur > 1024 ? 1024 :
@@ -410,6 +467,7 @@ run(void *arg)
 	struct epoll_event ev, evs[256];
 	char sink[4096];
 	int ep, i, k, left = w->nconns;
+	uint32_t tick = 0, t;
 
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		err(1, "epoll_create1");
@@ -420,7 +478,14 @@ run(void *arg)
 			err(1, "epoll_ctl");
 	}
 	while (left > 0) {
-		int timeout = mono() < stop_at ? (int)((stop_at - mono()) * 1000) + 1 : 100;
+		double now = mono(), until = stop_at;
+		int timeout;
+
+		if (fps > 0 && now < stop_at)	/* the next picture's time */
+			until = start_mono + (due(now) - 1) / fps;
+		if (until > stop_at)
+			until = stop_at;
+		timeout = now < until ? (int)((until - now) * 1000) + 1 : 100;
 
 		if ((k = epoll_wait(ep, evs, 256, timeout)) < 0 && errno != EINTR)
 			err(1, "epoll_wait");
@@ -449,6 +514,15 @@ run(void *arg)
 			if (evs[i].events & EPOLLOUT)
 				pump(w, c);
 		}
+		/* Paced: every phone with nothing left to write gets its next
+		 * picture at its time; the others when their socket drains. */
+		if (fps > 0 && (t = due(mono())) != tick) {
+			tick = t;
+			for (i = 0; i < w->nconns; i++)
+				if (!w->conns[i].done && w->conns[i].state == 0 &&
+				    w->conns[i].cur == w->conns[i].niov)
+					pump(w, &w->conns[i]);
+		}
 		/* Connections whose socket never fills still need their stop. */
 		if (mono() >= stop_at)
 			for (i = 0; i < w->nconns; i++)
@@ -464,13 +538,15 @@ main(int argc, char *argv[])
 {
 	struct worker *workers;
 	struct conn *conns;
-	double end;
+	double end, opened, max_late = 0, burst_at = 0;
+	struct timespec ts;
 	int opt, n = 100, nthreads = 1, i;
 	unsigned long long frames = 0, bytes = 0;
+	const char *segfile = NULL;
 
 	if (argc == 2 && strcmp(argv[1], "--help") == 0)
 		usage(stdout, 0);
-	while ((opt = getopt(argc, argv, "n:t:T:p:s:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:T:r:p:s:c:")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = (int)number(optarg, 1, 100000);
@@ -481,11 +557,14 @@ main(int argc, char *argv[])
 		case 'T':
 			nthreads = (int)number(optarg, 1, 64);
 			break;
+		case 'r':
+			fps = (double)number(optarg, 1, 1000);
+			break;
 		case 'p':
 			path = optarg;
 			break;
 		case 's':
-			load_segment(optarg);
+			segfile = optarg;
 			break;
 		case 'c':
 			count = number(optarg, 1, 1000000000);
@@ -496,20 +575,32 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != (segment.masked != NULL ? 1 : 2))
+	if (argc != (segfile != NULL ? 1 : 2))
 		usage(stderr, 2);
+	if (segfile != NULL && fps > 0)
+		errx(2, "-r with -s: segments are sent as the receiver reads them, "
+		    "not paced; use -r with a clip or -s without -r");
 	port = (int)number(argv[0], 1, 65535);
 	if (nthreads > n)
 		nthreads = n;
-	if (segment.masked == NULL)
+	if (segfile != NULL)
+		load_segment(segfile);
+	else
 		load_clip(argv[1]);
 	if ((conns = calloc(n, sizeof *conns)) == NULL ||
 	    (workers = calloc(nthreads, sizeof *workers)) == NULL)
 		err(1, NULL);
+	opened = mono();
 	for (i = 0; i < n; i++)
 		open_conn(&conns[i], i);
+	/* The barrier: nothing was sent on any connection until now. */
 	start_mono = mono();
 	stop_at = start_mono + seconds;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	start_wall_ms = (double)ts.tv_sec * 1000 + ts.tv_nsec / 1e6;
+	printf("barrier: %d connections opened and upgraded in %.2f s, silent until "
+	    "all were; all start now, at the same instant\n", n, start_mono - opened);
+	fflush(stdout);
 	for (i = 0; i < nthreads; i++) {
 		workers[i].conns = conns + (size_t)n * i / nthreads;
 		workers[i].nconns = n * (i + 1) / nthreads - n * i / nthreads;
@@ -520,9 +611,17 @@ main(int argc, char *argv[])
 		pthread_join(workers[i].tid, NULL);
 		frames += workers[i].frames;
 		bytes += workers[i].bytes;
+		if (workers[i].max_late > max_late)
+			max_late = workers[i].max_late;
+		if (workers[i].burst_at > burst_at)
+			burst_at = workers[i].burst_at;
 	}
 	end = mono();
-	printf("frames=%llu bytes=%llu seconds=%.3f start_mono=%.6f\n", frames, bytes,
-	    end - start_mono, start_mono);
+	printf("frames=%llu bytes=%llu seconds=%.3f start_mono=%.6f barrier=%d "
+	    "connect_s=%.2f burst_s=%.3f", frames, bytes, end - start_mono, start_mono,
+	    n, start_mono - opened, burst_at - start_mono);
+	if (fps > 0)
+		printf(" fps=%g max_late_ms=%.1f", fps, max_late * 1000);
+	printf("\n");
 	return fclose(stdout) == 0 ? 0 : 1;
 }
