@@ -235,7 +235,9 @@ bad() {
 	wait_for "[ -s run/status.json ]" 10
 	read -r w _ s _ <run/pids
 	run -0 bash -c "tr '\0' ' ' </proc/$w/cmdline"
-	[[ "$output" == *"wsrecv -H 127.0.0.1 -p $port -c $PWD/run/ctl.fifo -i 9 " ]]
+	# The console's options are camrec.sh's own; nothing comes from a file.
+	[[ "$output" == *"wsrecv -H 127.0.0.1 -p $port -c $PWD/run/ctl.fifo "*"--status $PWD/run/status.json -i 9 " ]]
+	[[ "$output" != *"--idle-timeout"* && "$output" != *"--max-message"* ]]
 	run -0 bash -c "tr '\0' ' ' </proc/$s/cmdline"
 	[[ "$output" == *"sessionwriter -d $PWD/rec --status $PWD/run/status.json " ]]
 	kill -TERM "$camrec_pid"
