@@ -569,7 +569,10 @@ EOF
 text {"command":"start_capture","payload":{"format":"h264","bitrate":2,"fps":15,"aspectRatio":{"width":4,"height":3}}}
 text {"command":"stop_capture"}
 EOF
-	# A session was started and ended by the phone's answers.
+	# A session was started and ended by the phone's answers. One that got
+	# no frames yet may be a current-app phone whose last segment comes
+	# after capture_stopped: it ends when sessionwriter's grace (5 s) does.
+	wait_for "ctl -s '$ST' list @$p1 | sed -n 2p | grep -q ' android no '" 15
 	run ctl -s "$ST" list "@$p1"
 	[ "$status" -eq 0 ]
 	[[ "${lines[1]}" == "$p1 "*" android no "*" Pixel 7" ]]
