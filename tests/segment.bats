@@ -206,5 +206,5 @@ segdir() {
 	mkdir empty
 	run --separate-stderr finalize.sh empty
 	[ "$status" -eq 3 ]
-	[ "$stderr" = "finalize.sh: empty: neither stream.h264 nor segments.tsv" ]
+	[ "$stderr" = "finalize.sh: empty: neither stream.h264, segments.tsv nor stream.mjpeg" ]
 }
