@@ -190,9 +190,10 @@ asyncio.run(main())' "$URL/cam"
 	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$WPID/status")
 	kill -TERM "$WPID"
 	wait_for "[ \$(grep -c close sum) -eq 20 ]"
-	# rx-budget + max-message + 16 KiB a connection, in kB, plus
-	# wsrecv's own 16 MB.
-	bound=$(( (16777216 + 25165824 + 20 * 16384) / 1024 + 16384 ))
+	# rx-budget + max-message + 16 KiB a connection, in kB, plus 20 MB for
+	# wsrecv itself and the allocator's slack (a loaded machine has been
+	# seen 1.8 MB over 16 MB; without the budget it was 297 MB).
+	bound=$(( (16777216 + 25165824 + 20 * 16384) / 1024 + 20480 ))
 	echo "# wsrecv: VmHWM $hwm kB, bound $bound kB" >&3
 	[ "$hwm" -lt "$bound" ]
 	[ "$(grep -c "^text 16252928 $sent\$" sum)" -eq 20 ]
