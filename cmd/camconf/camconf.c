@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "camconf.h"
+#include "stdopt.h"
 #include "util.h"
 
 #define MAX_FILE (1 << 20)	/* a settings file is a few hundred bytes */
@@ -142,9 +143,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	const struct key *k;
 	json_t *root = NULL, *v, *dflt;
@@ -155,13 +154,8 @@ main(int argc, char *argv[])
 		case '0':
 			fields = 1;
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("camconf") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(c, "camconf", usage);
 		}
 	}
 	argc -= optind;

@@ -18,6 +18,7 @@
 #include <libwebsockets.h>
 
 #include "metrics.h"
+#include "stdopt.h"
 #include "util.h"
 
 #define DEFAULT_PORT 50002
@@ -130,9 +131,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		STD_LONGOPTS,
 	};
 	struct lws_context_creation_info info;
 	struct lws_context *ctx;
@@ -166,13 +165,8 @@ main(int argc, char *argv[])
 		case 's':
 			status = optarg;
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'V':
-			return print_version("metrics") < 0;
 		default:
-			usage(stderr, 2);
+			return std_option(c, "metrics", usage);
 		}
 	}
 	argc -= optind;
