@@ -102,7 +102,8 @@ soak: all
 fuzz-replay: fuzz-build
 	for f in $(FUZZERS); do n=$${f##*/fuzz_}; $$f -runs=0 tests/fuzz/$$n || exit 1; done
 
-# The suite runs twice: on the normal build and under ASan + UBSan.
+# The suite runs twice, at the same time: on the normal build and under
+# ASan + UBSan (tests/check).
 check: deps lint
 	$(MAKE) all
 	$(MAKE) SAN=1 all
