@@ -130,8 +130,8 @@ PY
 	[[ ${lines[0]} == open ]]
 	[[ $output == *"text start sent to 1 camera"* ]]
 	[[ $output == *"text ACK: "* ]]
-	[[ $output == *'text error: unknown ESP32 resolution'*'"BOGUS"; nothing sent'* ]]
-	[[ $output == *'text error: bad ESP32 quality (1 to 63) "99"; nothing sent'* ]]
+	[[ $output == *'text error: bad ESP frame size "BOGUS": expected one of QQVGA'*'; nothing sent'* ]]
+	[[ $output == *'text error: bad ESP quality "99": expected a whole number from 1 to 63 (lower is better); nothing sent'* ]]
 	[[ $output == *'text error: unknown command (start, stop, status) "launch"; nothing sent'* ]]
 	[[ $output == *"binary "*" ffd8 ffd9"* ]]
 	stop_wsrecv

@@ -161,7 +161,7 @@ EOF
 	refuse "esp start HUGE" 'bad ESP frame size "HUGE": expected one of QQVGA QCIF HQVGA 240X240 QVGA CIF HVGA VGA SVGA XGA HD SXGA UXGA FHD P_HD P_3MP QXGA'
 	refuse "esp start HD 64" 'bad ESP quality "64": expected a whole number from 1 to 63 (lower is better)'
 	refuse "esp start 0" 'bad ESP quality "0": expected a whole number from 1 to 63 (lower is better)'
-	refuse "esp start 12 HD" 'too many arguments for esp start at "HD": esp start [RES] [QUALITY] [for DURATION] | esp stop | esp status'
+	refuse "esp start 12 HD" 'too many arguments for start at "HD"'
 	refuse "esp reboot" 'unknown esp command "reboot": esp start [RES] [QUALITY] [for DURATION] | esp stop | esp status'
 	refuse "esp" 'esp needs a command: esp start [RES] [QUALITY] [for DURATION] | esp stop | esp status'
 	refuse "esp status now" 'too many arguments for esp status at "now"'

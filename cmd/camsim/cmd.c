@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boardcmd.h"
 #include "camsim.h"
 #include "util.h"
 
@@ -75,19 +76,14 @@ cmd_parse_json(const char *s, size_t len, struct start_cmd *c)
 	return 0;
 }
 
+/* The board's sketch compares names as written, so only the canonical
+ * spelling is a size to it. */
 int
 esp_res_valid(const char *name)
 {
-	static const char *const res[] = {
-		"QQVGA", "QCIF", "HQVGA", "240X240", "QVGA", "CIF", "HVGA", "VGA",
-		"SVGA", "XGA", "HD", "SXGA", "UXGA", "FHD", "P_HD", "P_3MP", "QXGA",
-	};
-	size_t i;
+	const char *canon = boardcmd_size(name);
 
-	for (i = 0; i < sizeof(res) / sizeof(res[0]); i++)
-		if (strcmp(name, res[i]) == 0)
-			return 1;
-	return 0;
+	return canon != NULL && strcmp(canon, name) == 0;
 }
 
 /* JSON string body (no quotes) of arbitrary bytes, cut to fit outsz;

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "boardcmd.h"
 #include "ctl.h"
 #include "util.h"
 
@@ -17,20 +17,12 @@
 #define RATIO_MAX 100
 #define BITRATE_MAX 100
 #define FPS_MAX 120
-#define QUALITY_MAX 63
 #define DURATION_MAX (24 * 3600.0)
 
 #define START_USAGE "start [W:H] [BITRATE] [FPS] [segments DURATION] [for DURATION] [@TARGET...]"
 #define SEGMENT_MIN 1.0		/* the app cuts no shorter segment */
 #define SEGMENT_MAX 3600.0
 #define ESP_USAGE "esp start [RES] [QUALITY] [for DURATION] | esp stop | esp status"
-
-/* Frame size names of the esp32-camera driver, in its order. */
-static const char *const esp_sizes[] = {
-	"QQVGA", "QCIF", "HQVGA", "240X240", "QVGA", "CIF", "HVGA", "VGA",
-	"SVGA", "XGA", "HD", "SXGA", "UXGA", "FHD", "P_HD", "P_3MP", "QXGA",
-};
-#define NSIZES (sizeof(esp_sizes) / sizeof(esp_sizes[0]))
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -213,23 +205,10 @@ parse_start(char **w, int nw, struct ctl_cmd *c, char *err, size_t errlen)
 	return 0;
 }
 
-static const char *
-esp_size(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < NSIZES; i++)
-		if (strcasecmp(s, esp_sizes[i]) == 0)
-			return esp_sizes[i];
-	return NULL;
-}
-
 static int
 parse_esp(char **w, int nw, struct ctl_cmd *c, char *err, size_t errlen)
 {
-	char sizes[200] = "";
-	size_t k;
-	int i = 1;
+	struct boardcmd b;
 
 	if (nw == 0)
 		return fail(err, errlen, "esp needs a command: %s", ESP_USAGE);
@@ -248,27 +227,10 @@ parse_esp(char **w, int nw, struct ctl_cmd *c, char *err, size_t errlen)
 			    "\"%s\"", w[0], w[1]);
 		return 0;
 	}
-	/* 240X240 starts with a digit: a size is whatever is in the list. */
-	if (i < nw && (c->esp_res = esp_size(w[i])) != NULL)
-		i++;
-	else if (i < nw && !isdigit((unsigned char)w[i][0])) {
-		for (k = 0; k < NSIZES; k++) {
-			strcat(sizes, " ");
-			strcat(sizes, esp_sizes[k]);
-		}
-		return fail(err, errlen, "bad ESP frame size \"%s\": expected one "
-		    "of%s", w[i], sizes);
-	}
-	if (i < nw) {
-		if (parse_uint(w[i], 1, QUALITY_MAX, &c->esp_quality) < 0)
-			return fail(err, errlen, "bad ESP quality \"%s\": expected a "
-			    "whole number from 1 to %d (lower is better)", w[i],
-			    QUALITY_MAX);
-		i++;
-	}
-	if (i < nw)
-		return fail(err, errlen, "too many arguments for esp start at "
-		    "\"%s\": %s", w[i], ESP_USAGE);
+	if (boardcmd_start_words(&b, w + 1, (size_t)nw - 1, err, errlen) < 0)
+		return -1;
+	c->esp_res = b.res;
+	c->esp_quality = b.quality;
 	return 0;
 }
 
@@ -406,30 +368,29 @@ cmd_android_message(const struct ctl_cmd *c)
 char *
 cmd_esp_message(const struct ctl_cmd *c)
 {
+	struct boardcmd b = { BOARDCMD_START, NULL, 0 };
 	char buf[64];
 
 	switch (c->verb) {
 	case VERB_START:
-		return strdup("start");
+		break;
 	case VERB_STOP:
 	case VERB_ESP_STOP:
-		return strdup("stop");
+		b.verb = BOARDCMD_STOP;
+		break;
 	case VERB_ESP_STATUS:
-		return strdup("status");
+		b.verb = BOARDCMD_STATUS;
+		break;
 	case VERB_ESP_START:
-		if (c->esp_res != NULL && c->esp_quality != 0)
-			snprintf(buf, sizeof(buf), "start %s %u", c->esp_res,
-			    c->esp_quality);
-		else if (c->esp_res != NULL)
-			snprintf(buf, sizeof(buf), "start %s", c->esp_res);
-		else if (c->esp_quality != 0)
-			snprintf(buf, sizeof(buf), "start %u", c->esp_quality);
-		else
-			snprintf(buf, sizeof(buf), "start");
-		return strdup(buf);
+		b.res = c->esp_res;
+		b.quality = c->esp_quality;
+		break;
 	default:
 		return NULL;
 	}
+	if (boardcmd_text(&b, buf, sizeof buf) == 0)
+		return NULL;
+	return strdup(buf);
 }
 
 const char *

@@ -7,13 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boardcmd.h"
 #include "util.h"
 #include "wsrecv.h"
-
-static const char *const esp_sizes[] = {
-	"QQVGA", "QCIF", "HQVGA", "240X240", "QVGA", "CIF", "HVGA", "VGA",
-	"SVGA", "XGA", "HD", "SXGA", "UXGA", "FHD", "P_HD", "P_3MP", "QXGA",
-};
 
 static int
 fail(char *err, size_t n, const char *what, const char *word)
@@ -30,29 +26,13 @@ fail(char *err, size_t n, const char *what, const char *word)
 }
 
 int
-camcmd_esp_size(const char *s, const char **canon)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof esp_sizes / sizeof esp_sizes[0]; i++)
-		if (strcasecmp(s, esp_sizes[i]) == 0) {
-			*canon = esp_sizes[i];
-			return 0;
-		}
-	return -1;
-}
-
-int
 camcmd_check(struct camcmd *c, char *err, size_t n)
 {
-	if (c->res != NULL && camcmd_esp_size(c->res, &c->res) < 0)
-		return fail(err, n, "unknown ESP32 resolution (QQVGA QCIF HQVGA "
-		    "240X240 QVGA CIF HVGA VGA SVGA XGA HD SXGA UXGA FHD P_HD "
-		    "P_3MP QXGA)", c->res);
-	if (c->quality != 0 && (c->quality < 1 || c->quality > 63)) {
-		snprintf(err, n, "ESP32 quality %ld: want 1 to 63", c->quality);
+	struct boardcmd b;
+
+	if (boardcmd_start(&b, c->res, c->quality, err, n) < 0)
 		return -1;
-	}
+	c->res = b.res;
 	if (c->has_ratio && (c->ratio_w < 1 || c->ratio_w > 100 ||
 	    c->ratio_h < 1 || c->ratio_h > 100)) {
 		snprintf(err, n, "aspect ratio: want W:H from 1 to 100 each");
@@ -100,8 +80,8 @@ int
 camcmd_parse(char *line, struct camcmd *c, char *err, size_t n)
 {
 	char *w[5], *save, *p;
+	struct boardcmd b;
 	size_t nw = 0;
-	long v;
 
 	for (p = strtok_r(line, " \t\r\n", &save); p != NULL;
 	    p = strtok_r(NULL, " \t\r\n", &save)) {
@@ -145,20 +125,11 @@ camcmd_parse(char *line, struct camcmd *c, char *err, size_t n)
 		return camcmd_check(c, err, n);
 	}
 	c->to = CAMCMD_BOARDS;
-	if (nw > 3)
-		return fail(err, n, "too many words from", w[3]);
-	if (number(w[1], 1, 63, &v) == 0) {
-		if (nw > 2)
-			return fail(err, n, "nothing may follow the quality", w[2]);
-		c->quality = v;
-		return 0;
-	}
-	if (w[1][strspn(w[1], "0123456789")] == '\0')
-		return fail(err, n, "bad ESP32 quality (1 to 63)", w[1]);
-	c->res = w[1];
-	if (nw > 2 && number(w[2], 1, 63, &c->quality) < 0)
-		return fail(err, n, "bad ESP32 quality (1 to 63)", w[2]);
-	return camcmd_check(c, err, n);
+	if (boardcmd_start_words(&b, w + 1, nw - 1, err, n) < 0)
+		return -1;
+	c->res = b.res;
+	c->quality = b.quality;
+	return 0;
 }
 
 /* The message for one camera, in buf; its length, or 0 when the command
@@ -166,6 +137,7 @@ camcmd_parse(char *line, struct camcmd *c, char *err, size_t n)
 size_t
 camcmd_message(const struct camcmd *c, int board, char *buf, size_t n)
 {
+	struct boardcmd b;
 	int len = 0;
 
 	if (board && c->to == CAMCMD_PHONES)
@@ -173,19 +145,13 @@ camcmd_message(const struct camcmd *c, int board, char *buf, size_t n)
 	if (!board && (c->to == CAMCMD_BOARDS || c->verb == CAMCMD_STATUS))
 		return 0;
 	if (board) {
-		if (c->verb == CAMCMD_STOP)
-			len = snprintf(buf, n, "stop");
-		else if (c->verb == CAMCMD_STATUS)
-			len = snprintf(buf, n, "status");
-		else if (c->res != NULL && c->quality != 0)
-			len = snprintf(buf, n, "start %s %ld", c->res, c->quality);
-		else if (c->res != NULL)
-			len = snprintf(buf, n, "start %s", c->res);
-		else if (c->quality != 0)
-			len = snprintf(buf, n, "start %ld", c->quality);
-		else
-			len = snprintf(buf, n, "start");
-	} else if (c->verb == CAMCMD_STOP)
+		b.verb = c->verb == CAMCMD_STOP ? BOARDCMD_STOP :
+		    c->verb == CAMCMD_STATUS ? BOARDCMD_STATUS : BOARDCMD_START;
+		b.res = c->res;
+		b.quality = (unsigned)c->quality;
+		return boardcmd_text(&b, buf, n);
+	}
+	if (c->verb == CAMCMD_STOP)
 		len = snprintf(buf, n, "{\"command\":\"stop_capture\"}");
 	else {
 		len = snprintf(buf, n, "{\"command\":\"start_capture\",\"payload\":"

@@ -315,7 +315,6 @@ struct camcmd {
 	long ratio_w, ratio_h, bitrate, fps, segment;	/* phones */
 };
 void camcmd_init(struct camcmd *c, enum camcmd_verb verb);
-int camcmd_esp_size(const char *s, const char **canon);
 int camcmd_check(struct camcmd *c, char *err, size_t n);
 int camcmd_parse(char *line, struct camcmd *c, char *err, size_t n);
 size_t camcmd_message(const struct camcmd *c, int board, char *buf, size_t n);
