@@ -46,13 +46,13 @@ browser() {
 		--model "$MODEL" --artifacts "${CONSOLE_ARTIFACTS:-$REPO/tests/artifacts}" "$@"
 }
 
-@test "the console with WebCodecs: cameras appear, start, previews move, stop, a recording plays" {
+@test "the console with WebCodecs: phone and board appear, start (the board at QVGA 20), previews move, stop ends both sessions, both recordings play" {
 	recorder
 	run -0 browser ${CONSOLE_SCREENSHOT:+--screenshot "$CONSOLE_SCREENSHOT"}
 	[ "$output" = ok ]
 }
 
-@test "the console without WebCodecs (as over plain http on a LAN): the phone's preview through MSE" {
+@test "the console without WebCodecs (as over plain http on a LAN): the same, the phone's preview through MSE" {
 	recorder
 	run -0 browser --no-webcodecs ${CONSOLE_SCREENSHOT_MSE:+--screenshot "$CONSOLE_SCREENSHOT_MSE"}
 	[ "$output" = ok ]

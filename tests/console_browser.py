@@ -7,21 +7,28 @@ usage: console_browser.py URL --model TEXT [--no-webcodecs] [--artifacts DIR]
                           [--screenshot FILE]
 
 Steps, each bounded in time: both cameras appear; the device model is
-shown as text; start all, both confirm; each preview's pixels change; the
-layout narrows to one column on a phone-sized window; stop all, both
-confirm; a recording appears with its thumbnail and plays in the page.
+shown as text; each camera is started by its own button, the board with the
+resolution and quality chosen in the page, and both confirm (the board's
+ACK names them); each preview's pixels change; the layout narrows to one
+column on a phone-sized window; stop all, both confirm; the board's stop
+ACK ended its session (session.json: started and ended by the commands);
+the phone's and the board's recordings appear with thumbnails and play in
+the page.
 Exits 0 when all passed; else says which step failed and, with
 --artifacts, leaves a screenshot and the page's log there.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 
 class Failed(Exception):
@@ -54,6 +61,31 @@ def answer(card):
     return card.find_element(By.CSS_SELECTOR, ".answer").text
 
 
+RES, QUALITY = "QVGA", 20
+
+
+def session_json(a, folder):
+    with urllib.request.urlopen(f"{a.url}recordings/{folder}/session.json", timeout=10) as r:
+        return json.load(r)
+
+
+def play_recording(d, a, name, card, want):
+    """Click the camera's recording whose session.json is as wanted, once
+    it has a thumbnail, and see it play."""
+    peer = card.find_element(By.CSS_SELECTOR, ".peer").text.split(" ")[0]
+    d.find_element(By.ID, "refresh").click()
+    rec = wait(f"the {name}'s recording with a thumbnail", lambda: next(
+        (r for r in d.find_elements(By.CSS_SELECTOR, "#recordings .recording")
+         if r.text.startswith(peer) and d.execute_script(
+             "return arguments[0].querySelector('img').naturalWidth > 0", r)
+         and want(session_json(a, r.get_attribute("data-folder")))), None), 90)
+    d.execute_script("const p = document.getElementById('player'); p.pause(); p.removeAttribute('src'); p.load();")
+    rec.click()
+    wait(f"the {name}'s recording to play", lambda: d.execute_script(
+        "const p = document.getElementById('player');"
+        "return !p.hidden && p.readyState >= 2 && p.videoWidth > 0 && p.currentTime > 0"), 30)
+
+
 def run(d, a):
     d.get(a.url)
     kind = d.find_element(By.ID, "decoder").text
@@ -70,9 +102,17 @@ def run(d, a):
     if model.find_elements(By.CSS_SELECTOR, "*") or d.execute_script("return window.__xss"):
         raise Failed("the device model became HTML")
 
-    d.find_element(By.ID, "start-all").click()
+    # Each by its own button; the board with what the page's fields say.
+    Select(d.find_element(By.ID, "res")).select_by_visible_text(RES)
+    q = d.find_element(By.ID, "quality")
+    q.clear()
+    q.send_keys(str(QUALITY))
+    phone.find_element(By.CSS_SELECTOR, ".start").click()
+    esp.find_element(By.CSS_SELECTOR, ".start").click()
     wait("both cameras to confirm start", lambda: answer(phone).startswith("start: confirmed")
          and answer(esp).startswith("start: confirmed"))
+    if f"{RES} quality {QUALITY}" not in answer(esp):
+        raise Failed(f"the board's start answer {answer(esp)!r} does not name {RES} {QUALITY}")
 
     # Pixels: two screenshots of each preview, some frames apart.
     wait("pictures in both previews", lambda: frames(phone) >= 3 and frames(esp) >= 3)
@@ -100,16 +140,16 @@ def run(d, a):
     wait("both cameras to confirm stop", lambda: answer(phone).startswith("stop: confirmed")
          and answer(esp).startswith("stop: confirmed"))
 
-    # The phone's recording, finalized, with its thumbnail, plays.
-    peer = phone.find_element(By.CSS_SELECTOR, ".peer").text.split(" ")[0]
-    rec = wait("the phone's recording with a thumbnail", lambda: next(
-        (r for r in d.find_elements(By.CSS_SELECTOR, "#recordings .recording")
-         if r.text.startswith(peer) and d.execute_script(
-             "return arguments[0].querySelector('img').naturalWidth > 0", r)), None), 60)
-    rec.click()
-    wait("the recording to play", lambda: d.execute_script(
-        "const p = document.getElementById('player');"
-        "return !p.hidden && p.readyState >= 2 && p.videoWidth > 0 && p.currentTime > 0"), 30)
+    # The board's session ends on its stop ACK, not later by the idle
+    # timeout: the card says so while the board is still connected.
+    wait("the board's card to show it is not recording", lambda:
+         esp.find_element(By.CSS_SELECTOR, ".rec").text == "not recording", 10)
+
+    # Both recordings, finalized, with their thumbnails, play.
+    play_recording(d, a, "phone", phone, lambda s: True)
+    play_recording(d, a, "board", esp, lambda s: s.get("started_by") == "start"
+                   and s.get("ended_by") == "stop"
+                   and f"{RES} quality {QUALITY}" in (s.get("capture_message") or ""))
     if a.screenshot:
         d.set_window_size(1280, 1400)
         d.execute_script("window.scrollTo(0, 0)")
