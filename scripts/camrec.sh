@@ -480,7 +480,15 @@ fi
 printf '%s\n' "$wsrecv_pid" >"$rundir/wsrecv.pid"
 printf '%s %s %s %s\n' "$wsrecv_pid" "$frameparse_pid" "$sessionwriter_pid" "$finalize_pid" >"$rundir/pids"
 log "recording to $dir, listening on $host:$port (control: $CAMREC_CTL)"
-[ -n "$web" ] && log "console: http://$host:$port/"
+if [ -n "$web" ]; then
+	# A wildcard address is nothing a browser can open.
+	case $host in
+	0.0.0.0 | '*' | '') log "console: http://127.0.0.1:$port/ (from other machines: http://THIS-HOST'S-ADDRESS:$port/)" ;;
+	::) log "console: http://[::1]:$port/ (from other machines: http://THIS-HOST'S-ADDRESS:$port/)" ;;
+	*:*) log "console: http://[$host]:$port/" ;;
+	*) log "console: http://$host:$port/" ;;
+	esac
+fi
 
 # Operator commands: ctl reads what this script was given on stdin.
 exec 3<&0

@@ -36,14 +36,21 @@ setup() {
 	run -2 finalize.sh a b
 }
 
-@test "demo.sh: records a simulated phone and leaves no process behind" {
+@test "demo.sh: records a simulated phone and board, names the console, leaves no process behind" {
 	TMPDIR=$BATS_TEST_TMPDIR DEMO_SECONDS=2 run demo.sh
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"console, while the demo runs"*"http://127.0.0.1:"*/* ]]
 	[[ "$output" == *"codec_name=h264"* ]]
 	[[ "$output" == *"width=1280"* ]]
-	session=$(find "$BATS_TEST_TMPDIR"/camrec-demo.*/recordings -mindepth 1 -maxdepth 1 -type d)
-	[ -s "$session/stream.mp4" ]
-	[ -s "$session/thumbnail.jpg" ]
+	[[ "$output" == *"width=640"* ]]
+	run -0 find "$BATS_TEST_TMPDIR"/camrec-demo.*/recordings -mindepth 1 -maxdepth 1 -type d -name '*_*_*'
+	[ "${#lines[@]}" -eq 2 ]
+	for session in "${lines[@]}"; do
+		[ -s "$session/stream.mp4" ]
+		[ -s "$session/thumbnail.jpg" ]
+	done
+	# camrec.sh bound to all addresses names an address a browser can open.
+	grep -q 'console: http://127.0.0.1:[0-9]*/ (from other machines' "$BATS_TEST_TMPDIR"/camrec-demo.*/camrec.log
 	# Nothing the demo started is still running.
 	run -1 pgrep -f "$BATS_TEST_TMPDIR/camrec-demo"
 }
