@@ -530,9 +530,13 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+/* Previews go out in one send() each (tx_packet_size): with lws's default
+ * of the rx buffer size a 1080p key frame took ten trips round the poll
+ * loop, each over every console (bench/preview.sh). */
+#define TX_PACKET (1024 * 1024)
 static const struct lws_protocols protocols[] = {
-	{ WS_PROTOCOL, ws_callback, sizeof(struct conn), 16384, 0, NULL, 0 },
-	{ ESP_PROTOCOL, ws_callback, sizeof(struct conn), 16384, 0, NULL, 0 },
+	{ WS_PROTOCOL, ws_callback, sizeof(struct conn), 16384, 0, NULL, TX_PACKET },
+	{ ESP_PROTOCOL, ws_callback, sizeof(struct conn), 16384, 0, NULL, TX_PACKET },
 	{ CTL_PROTOCOL, ctl_callback, 0, 0, 0, NULL, 0 },
 	{ OUT_PROTOCOL, out_callback, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
