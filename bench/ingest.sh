@@ -18,6 +18,11 @@
 #
 # Tools from $CAMREC_BIN (default bin/). Every recording is checked
 # byte-exact against the clip (bench/verify.py).
+#
+# INGEST_VIEWERS=V (set by bench/preview.sh): wsrecv serves the console
+# too, and with V > 0, beside the phones, a 1080p camera at 30 fps
+# ($INGEST_PREVIEW_CLIP) is watched by V preview viewers (bench/liveload -P)
+# for the whole camrec run; its recording is left out of the check.
 set -eu
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/common.sh
@@ -45,6 +50,8 @@ fi
 
 cc -O2 -o "$work/wssink" bench/wssink.c $(pkg-config --cflags --libs libwebsockets)
 cc -O2 -pthread -o "$work/wsblast" bench/wsblast.c
+viewers=${INGEST_VIEWERS:-}
+[ -z "$viewers" ] || cc -O2 -o "$work/liveload" bench/liveload.c
 
 # 720p at 4 Mbit/s, 30 fps: about 17 KB a frame, key frames larger; SPS/PPS
 # once at the start like a phone.
@@ -113,7 +120,11 @@ mkfifo "$work/a" "$work/b"
 # Every phone comes from 127.0.0.1: lift wsrecv's per-address cap.
 wsopts=()
 if "$bin/wsrecv" --help 2>&1 | grep -q -e --max-per-address; then
-	wsopts=(--max-per-address "$n")
+	wsopts=(--max-per-address "$((n + ${viewers:-0} + 1))")
+fi
+if [ -n "$viewers" ]; then
+	mkdir -p "$work/rec"
+	wsopts+=(--www web --recordings "$work/rec")
 fi
 "$bin/wsrecv" "${wsopts[@]}" -H 127.0.0.1 -p "$p" >"$work/a" &
 w=$!
@@ -122,6 +133,17 @@ f=$!
 "$bin/sessionwriter" -s "$sync_s" -d "$work/rec" <"$work/b" >"$work/ended" &
 s=$!
 wait_port "$p"
+if [ "${viewers:-0}" -gt 0 ]; then
+	"$work/wsblast" -n 1 -r 30 -t $((secs + 120)) "$p" "$INGEST_PREVIEW_CLIP" >"$work/cam.out" 2>&1 &
+	cam=$!
+	for _ in $(seq 100); do
+		! grep -q barrier "$work/cam.out" || break
+		sleep 0.1
+	done
+	"$work/liveload" -P -n "$viewers" -w 0 -t $((secs + 120)) "$p" >"$work/viewers.out" &
+	load=$!
+	sleep 2
+fi
 ours=$(generate "$p")
 # Every phone has closed; the pipeline is done when every session is.
 end=$(python3 - "$work/ended" "$n" <<'PY'
@@ -144,8 +166,17 @@ ours="$ours drained_mono=$end"
 echo "$ours pipeline_cpu=$cpu pipeline_peak_rss_kib=$rss" \
 	"(wsrecv $(cpu_of $w) s $(hwm_of $w) KiB, frameparse $(cpu_of $f) s $(hwm_of $f) KiB," \
 	"sessionwriter $(cpu_of $s) s $(hwm_of $s) KiB)"
+if [ "${viewers:-0}" -gt 0 ]; then
+	kill "$cam" "$load"
+	wait "$cam" "$load" || :
+fi
 kill -TERM "$w"
 wait "$w" "$f" "$s" || :
+if [ "${viewers:-0}" -gt 0 ]; then
+	for d in "$work"/rec/*/; do
+		! cmp -s -n 64 "$d/stream.h264" "$INGEST_PREVIEW_CLIP" || rm -rf "$d"
+	done
+fi
 check=$(python3 bench/verify.py "$clip" "$work/rec")
 echo "verify: $check"
 

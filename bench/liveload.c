@@ -9,7 +9,15 @@
  * with CLOCK_MONOTONIC microseconds at the source's write. For every
  * fragment received after the warm-up it records the latency from that
  * write to the last byte here, and per viewer the fragments that never
- * came (gaps in the sequence). Prints "key=value" result lines. */
+ * came (gaps in the sequence). Prints "key=value" result lines.
+ *
+ * With -P the viewers are consoles of wsrecv instead (its /dev?v=2, see
+ * wsrecv(1)): each asks to watch every camera connected by then, and the
+ * latency is taken from each H.264 preview's header, which carries the
+ * phone's device time (CLOCK_REALTIME milliseconds, as bench/wsblast -r
+ * stamps each picture with the time it was due), to the last byte here.
+ * Config messages (device time 0) are not counted; there are no sequence
+ * numbers, so messages per viewer are counted instead of gaps. */
 #include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
@@ -43,6 +51,7 @@ struct viewer {
 
 static double *samples;
 static size_t nsamples, cap_samples;
+static int preview;			/* -P: wsrecv's consoles */
 
 static int64_t
 now_us(void)
@@ -72,6 +81,44 @@ be32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+static int64_t
+wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+sample(double ms)
+{
+	if (nsamples == cap_samples) {
+		cap_samples = cap_samples ? cap_samples * 2 : 65536;
+		if ((samples = realloc(samples, cap_samples * sizeof(*samples))) == NULL)
+			err(1, NULL);
+	}
+	samples[nsamples++] = ms;
+}
+
+/* A preview: type (1: H.264), flags, 2 bytes, camera, device time in us. */
+static void
+preview_done(struct viewer *v, int measuring)
+{
+	uint64_t stamp = 0;
+	int i;
+
+	if (v->opcode != 2 || v->pgot < 20 || v->head[0] != 1 || !measuring)
+		return;
+	for (i = 12; i < 20; i++)
+		stamp = stamp << 8 | v->head[i];
+	if (stamp == 0)
+		return;
+	v->msgs++;
+	v->bytes += v->plen;
+	sample((double)(wall_us() - (int64_t)stamp) / 1000.0);
+}
+
 static void
 message_done(struct viewer *v, int measuring)
 {
@@ -79,6 +126,10 @@ message_done(struct viewer *v, int measuring)
 	uint32_t seq;
 	int i;
 
+	if (preview) {
+		preview_done(v, measuring);
+		return;
+	}
 	if (v->opcode != 2 || v->plen < 24 || memcmp(v->head + 4, "moof", 4) != 0)
 		return;
 	if (!measuring)
@@ -93,12 +144,7 @@ message_done(struct viewer *v, int measuring)
 		return;
 	for (i = 0; i < 8; i++)
 		stamp = stamp << 8 | v->stamp[i];
-	if (nsamples == cap_samples) {
-		cap_samples = cap_samples ? cap_samples * 2 : 65536;
-		if ((samples = realloc(samples, cap_samples * sizeof(*samples))) == NULL)
-			err(1, NULL);
-	}
-	samples[nsamples++] = (double)(now_us() - (int64_t)stamp) / 1000.0;
+	sample((double)(now_us() - (int64_t)stamp) / 1000.0);
 }
 
 /* Payload bytes p[0..n) at offset v->pgot: keep the few that matter. */
@@ -109,7 +155,7 @@ payload(struct viewer *v, const unsigned char *p, size_t n)
 
 	for (k = off; k < 24 && k - off < n; k++) {
 		v->head[k] = p[k - off];
-		if (k == 3)
+		if (k == 3 && !preview)
 			v->stamp_at = be32(v->head) + 8;
 	}
 	if (v->stamp_at >= 24)
@@ -216,7 +262,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: liveload [-n viewers] [-s stalled] [-t seconds] "
-	    "[-w warmup] [-p path] port\n");
+	    "[-w warmup] [-p path] [-P] port\n");
 	exit(2);
 }
 
@@ -226,22 +272,27 @@ main(int argc, char *argv[])
 	const char *path = "/live";
 	long n = 500, nstalled = 0, secs = 20, warm = 3;
 	static unsigned char buf[1 << 16];
+	/* {"type":"watch","ids":"all"} in a client frame, masked with 0. */
+	static const char watch[] = "\x81\x9c\0\0\0\0"
+	    "{\"type\":\"watch\",\"ids\":\"all\"}";
 	struct epoll_event ev, evs[256];
 	struct viewer *vs;
 	struct rusage ru;
 	int64_t start, measure_from, end;
 	double kbps_min = 1e30, kbps_max = 0, cpu;
 	uint64_t lost = 0, lossy = 0, keeping = 0, total = 0;
+	uint64_t msgs_min = UINT64_MAX, msgs_max = 0;
 	int ep, port, ch;
 	long i;
 
-	while ((ch = getopt(argc, argv, "n:s:t:w:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:s:t:w:p:P")) != -1) {
 		switch (ch) {
 		case 'n': n = number(optarg, 1, 20000); break;
 		case 's': nstalled = number(optarg, 0, 20000); break;
 		case 't': secs = number(optarg, 1, 3600); break;
 		case 'w': warm = number(optarg, 0, 3600); break;
 		case 'p': path = optarg; break;
+		case 'P': preview = 1; path = "/dev?v=2"; break;
 		default: usage();
 		}
 	}
@@ -305,6 +356,9 @@ main(int argc, char *argv[])
 					    (long)(v - vs), v->resp);
 				v->upgraded = 1;
 				skip = (size_t)(e + 4 - v->resp) - (v->resp_len - c);
+				if (preview && write(v->fd, watch, sizeof watch - 1) !=
+				    (ssize_t)sizeof watch - 1)
+					err(1, "viewer %ld: watch", (long)(v - vs));
 				if (v->stalled) {
 					epoll_ctl(ep, EPOLL_CTL_DEL, v->fd, NULL);
 					continue;
@@ -327,7 +381,11 @@ main(int argc, char *argv[])
 		kbps = (double)v->bytes * 8 / 1000 / (double)secs;
 		kbps_min = kbps < kbps_min ? kbps : kbps_min;
 		kbps_max = kbps > kbps_max ? kbps : kbps_max;
+		msgs_min = v->msgs < msgs_min ? v->msgs : msgs_min;
+		msgs_max = v->msgs > msgs_max ? v->msgs : msgs_max;
 		want = v->msgs ? (uint64_t)(v->last_seq - v->first_seq) + 1 : 0;
+		if (preview)
+			want = v->msgs;
 		total += v->msgs;
 		if (v->msgs == 0 || want > v->msgs) {
 			lossy++;
@@ -343,6 +401,9 @@ main(int argc, char *argv[])
 	    "complete=%llu with_gaps=%llu fragments_missing=%llu\n", kbps_min,
 	    kbps_max, (unsigned long long)total, (unsigned long long)keeping,
 	    (unsigned long long)lossy, (unsigned long long)lost);
+	printf("messages_per_reading_viewer min=%llu max=%llu\n",
+	    (unsigned long long)(n > nstalled ? msgs_min : 0),
+	    (unsigned long long)msgs_max);
 	printf("generator_cpu_percent=%.0f\n", 100 * cpu /
 	    ((double)(now_us() - start) / 1e6));
 	return 0;
