@@ -54,12 +54,18 @@ static size_t nsamples, cap_samples;
 static int preview;			/* -P: wsrecv's consoles */
 
 static int64_t
-now_us(void)
+clock_us(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t
+now_us(void)
+{
+	return clock_us(CLOCK_MONOTONIC);
 }
 
 static long
@@ -79,15 +85,6 @@ static uint32_t
 be32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static int64_t
-wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void
@@ -116,7 +113,7 @@ preview_done(struct viewer *v, int measuring)
 		return;
 	v->msgs++;
 	v->bytes += v->plen;
-	sample((double)(wall_us() - (int64_t)stamp) / 1000.0);
+	sample((double)(clock_us(CLOCK_REALTIME) - (int64_t)stamp) / 1000.0);
 }
 
 static void
