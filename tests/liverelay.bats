@@ -380,3 +380,12 @@ first_packet() {
 	[ "$stderr" = "liverelay: bad.json: key \"port\": must be an integer from 1 to 65535" ]
 	run -2 --separate-stderr camlive.sh status bad.json
 }
+
+@test "camlive.sh: the example config's test pattern plays on the page at / in headless Chromium" {
+	camlive.sh "$REPO/examples/camlive.json" -- -H 127.0.0.1 -p "$PORT" 2>relay.err 3>&- &
+	RELAY=$!
+	wait_port "$PORT" 15
+	run -0 timeout 300 $PY "$REPO/tests/live_browser.py" "http://127.0.0.1:$PORT/" \
+		--artifacts "${CONSOLE_ARTIFACTS:-$REPO/tests/artifacts}"
+	[ "$output" = ok ]
+}
