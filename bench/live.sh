@@ -50,7 +50,8 @@ run() {
 	local name=$1 pid=$2 p=$3 s=$4 c0 c1 t0 t1
 	c0=$(cpu "$pid")
 	t0=$(date +%s.%N)
-	"$work/liveload" -n "$n" -s "$s" -t "$secs" -w 3 "$p" | sed "s/^/result: $name /"
+	"$work/liveload" -n "$n" -s "$s" -t "$secs" -w 3 "$p" >"$work/$name.out"
+	sed "s/^/result: $name /" "$work/$name.out"
 	t1=$(date +%s.%N)
 	c1=$(cpu "$pid")
 	echo "result: $name server_cpu_percent=$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN { printf "%.0f", 100 * (b - a) / (e - s) }')" \
@@ -75,3 +76,24 @@ for s in 0 "$stalled"; do
 	wait "$relay" || true
 	echo "result: relay-stalled-$s dropped_as_too_slow=$(grep -c 'dropped: too slow' "$work/relay.err")"
 done
+
+# field RUN KEY: a number from a run's liveload output.
+field() {
+	sed -n "s/^\(.* \)\{0,1\}$2=\([0-9.]*\).*/\2/p" "$work/$1.out" | head -n 1
+}
+# The viewers must outrun what they measure: against livefan, which does
+# nothing but write, every reading viewer has to get every fragment with a
+# tail below the relay's, else the relay's figures are the generator's.
+verdict() {
+	awk -v c="$1" -v r="$2" -v cp50="$(field "$1" p50)" -v cp99="$(field "$1" p99)" \
+		-v rp50="$(field "$2" p50)" -v rp99="$(field "$2" p99)" \
+		-v cgaps="$(field "$1" with_gaps)" -v gcpu="$(field "$1" generator_cpu_percent)" 'BEGIN {
+		ok = (cgaps == 0 && cp99 <= rp99 && gcpu < 50) ? "yes" : "NO"
+		q50 = (cp50 > 0) ? rp50 / cp50 : 0
+		q99 = (cp99 > 0) ? rp99 / cp99 : 0
+		printf "result: %s generator_outruns_relay=%s (against the write-only fan-out: gaps=%d p99=%.1f ms, generator cpu %d%%)\n", r, ok, cgaps, cp99, gcpu
+		printf "result: %s relay_over_ceiling p50=%.2f p99=%.2f\n", r, q50, q99
+	}'
+}
+verdict ceiling relay-stalled-0
+verdict ceiling-stalled "relay-stalled-$stalled"

@@ -25,28 +25,10 @@ import sys
 import time
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-
-class Failed(Exception):
-    pass
-
-
-def wait(what, cond, timeout=30):
-    end = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < end:
-        try:
-            last = cond()
-            if last:
-                return last
-        except Exception as e:  # the page is changing under us
-            last = e
-        time.sleep(0.2)
-    raise Failed(f"timed out ({timeout} s) waiting for {what} (last: {last!r})")
+from browser import Failed, chromium, keep_artifacts, wait
 
 
 def cards(d):
@@ -174,14 +156,7 @@ def main():
     p.add_argument("--artifacts")
     p.add_argument("--screenshot")
     a = p.parse_args()
-    o = webdriver.ChromeOptions()
-    o.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,800", "--autoplay-policy=no-user-gesture-required",
-                "--mute-audio"):
-        o.add_argument(arg)
-    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+    d = chromium()
     try:
         if a.no_webcodecs:
             # As on a page opened by a plain-http LAN address.
@@ -193,13 +168,9 @@ def main():
     except Exception as e:
         print(f"console_browser: {e}", file=sys.stderr)
         if a.artifacts:
-            os.makedirs(a.artifacts, exist_ok=True)
             tag = "nowebcodecs" if a.no_webcodecs else "webcodecs"
-            d.save_screenshot(os.path.join(a.artifacts, f"console-{tag}.png"))
-            with open(os.path.join(a.artifacts, f"console-{tag}.log"), "w") as f:
-                for entry in d.get_log("browser"):
-                    f.write(f"{entry}\n")
-                f.write(d.find_element(By.ID, "log").text + "\n")
+            keep_artifacts(d, a.artifacts, f"console-{tag}",
+                           d.find_element(By.ID, "log").text + "\n")
             print(f"console_browser: screenshot and log in {a.artifacts}", file=sys.stderr)
         return 1
     finally:

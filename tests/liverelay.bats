@@ -184,6 +184,25 @@ first_packet() {
 	RELAY=
 }
 
+@test "liverelay: kill -9 of the relay also kills what a sh -c source started, in its group or not" {
+	# sh is the source; ffmpeg, its child, writes the stream; a sleep that
+	# never writes would not die of a broken pipe; another left the group.
+	ff=$($PY -c 'import json, shlex, sys; print(shlex.join(json.loads(sys.argv[1])))' "$FFMPEG_FMP4")
+	$PY -c 'import json, sys; print(json.dumps({"source": ["sh", "-c", sys.argv[1]]}))' \
+		"$ff & echo \$! >ff.pid; sleep 1000 & echo \$! >sleep.pid; setsid sleep 1000 & echo \$! >setsid.pid; wait" >live.json
+	relay_start
+	viewer v1 --seconds 40
+	wait_for '[ "$(st source state)" = "\"running\"" ] && [ -s setsid.pid ]' 30
+	pid=$(st source pid)
+	gc="$(cat ff.pid) $(cat sleep.pid) $(cat setsid.pid)"
+	# They run, and the last is in a group of its own.
+	for p in $gc; do kill -0 "$p"; done
+	[ "$(ps -o pgid= -p "$(cat setsid.pid)")" != "$(ps -o pgid= -p "$pid")" ]
+	kill -9 "$RELAY"
+	GONE_WAIT=10 gone "$RELAY" "$pid" $gc
+	RELAY=
+}
+
 @test "liverelay: with its stderr gone the relay keeps serving, and kill -9 still leaves no source" {
 	mkfifo err.fifo
 	liverelay -v -c live.json -H 127.0.0.1 -p "$PORT" 2>err.fifo 3>&- &
@@ -360,4 +379,13 @@ first_packet() {
 	run -2 --separate-stderr camlive.sh bad.json
 	[ "$stderr" = "liverelay: bad.json: key \"port\": must be an integer from 1 to 65535" ]
 	run -2 --separate-stderr camlive.sh status bad.json
+}
+
+@test "camlive.sh: the example config's test pattern plays on the page at / in headless Chromium" {
+	camlive.sh "$REPO/examples/camlive.json" -- -H 127.0.0.1 -p "$PORT" 2>relay.err 3>&- &
+	RELAY=$!
+	wait_port "$PORT" 15
+	run -0 timeout 300 $PY "$REPO/tests/live_browser.py" "http://127.0.0.1:$PORT/" \
+		--artifacts "${CONSOLE_ARTIFACTS:-$REPO/tests/artifacts}"
+	[ "$output" = ok ]
 }

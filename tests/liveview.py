@@ -3,7 +3,10 @@
 the relay's code. Binary messages are appended to --out (one file, as a
 player would append them), text messages to --texts one a line. Ends after
 --messages binary messages, after --seconds, or when the relay closes, and
-prints "messages N bytes N close CODE REASON". --stall reads nothing after
+prints "messages N bytes N close CODE REASON". For wsrecv's /live/ID,
+whose messages are previews (a 20-byte header, then an access unit),
+--strip 20 leaves the access units in --out and --heads writes each
+message's type and flags, one "TYPE FLAGS" line per message. --stall reads nothing after
 connecting, with a small socket buffer, so the relay sees a stalled viewer.
 """
 import argparse
@@ -33,6 +36,7 @@ async def view(args):
     sock.setblocking(False)
     out = open(args.out, "ab") if args.out else None
     texts = open(args.texts, "a") if args.texts else None
+    heads = open(args.heads, "a") if args.heads else None
     count = nbytes = 0
     code, reason = "none", ""
     deadline = time.monotonic() + args.seconds
@@ -61,8 +65,11 @@ async def view(args):
                     continue
                 count += 1
                 nbytes += len(msg)
+                if heads:
+                    heads.write("%d %d\n" % (msg[0], msg[1]) if len(msg) >= 2 else "short\n")
+                    heads.flush()
                 if out:
-                    out.write(msg)
+                    out.write(msg[args.strip:])
                     out.flush()
                 if args.messages and count >= args.messages:
                     break
@@ -78,6 +85,8 @@ def main():
     p.add_argument("url")
     p.add_argument("--out")
     p.add_argument("--texts")
+    p.add_argument("--strip", type=int, default=0, help="bytes off each binary message's start")
+    p.add_argument("--heads", help="each binary message's first two bytes, as numbers")
     p.add_argument("--ready", help="file created once connected")
     p.add_argument("--after", help="connect only once this file exists")
     p.add_argument("--messages", type=int, default=0)

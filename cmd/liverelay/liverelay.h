@@ -67,11 +67,14 @@ struct fanout_msg *cut_next(struct cutter *c, const char **why);
 void cut_reset(struct cutter *c);
 void cut_free(struct cutter *c);
 
-/* source.c: the source process. It gets its own process group (so a stop
- * reaches whatever it started) and dies with the relay (parent-death
- * signal), its stdout a pipe to the relay, stdin /dev/null. */
+/* source.c: the source process, started by a keeper process that leads
+ * their own process group and kills all of it when the relay dies,
+ * however it dies (SIGKILL too): nothing the source started outlives the
+ * relay. The source's stdout is a pipe to the relay, stdin /dev/null. */
 struct source {
-	pid_t pid;			/* -1 when none */
+	pid_t pid;			/* the source's, -1 when none */
+	pid_t keeper;			/* its keeper's: the group, the child */
+	int ctl;			/* the keeper's reports; its life line */
 	int fd;				/* read end of its stdout, or -1 */
 	int64_t started_us;
 };

@@ -543,6 +543,8 @@ relay_attach(struct relay *r)
 {
 	r->state = RELAY_IDLE;
 	r->src.pid = -1;
+	r->src.keeper = -1;
+	r->src.ctl = -1;
 	r->src.fd = -1;
 	r->backoff = r->cfg->restart_backoff;
 	cut_init(&r->cut, r->cfg->format);

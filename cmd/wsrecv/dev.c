@@ -9,6 +9,11 @@
  *	                  second, the cameras' messages and answers, previews
  *	                  with a small header (view.c).
  *
+ * A third kind, on /live/ID, only watches camera ID: it gets the same
+ * preview messages as the page, nothing else, and says nothing; it is
+ * closed when the camera goes. (liverelay's viewers, one path, one
+ * stream.) It is no console for the others: no list, no log lines.
+ *
  * Consoles are no cameras: they make no records and ctl does not see
  * them. What they send to cameras goes the way of ctl's commands, as
  * messages queued on the camera's connection and SENT records. Which
@@ -37,6 +42,7 @@ struct console {
 	struct console *prev, *next;
 	struct conn *c;
 	int v2;				/* the page: JSON */
+	uint64_t live;			/* a live viewer of this camera */
 	struct viewer view;
 };
 
@@ -51,6 +57,7 @@ struct dev {
 	struct server *s;
 	struct views *views;
 	struct console *consoles;
+	struct console *lives;		/* live viewers, on /live/ID */
 	const char *status_path;
 	json_t *status;			/* cameras by conn id, from the file */
 	struct pending pend[MAX_PENDING];
@@ -253,6 +260,49 @@ watch_boards(struct dev *d, struct console *k)
 			view_watch(d->views, &k->view, cam, 1, 1);
 }
 
+/* The camera of a live viewer's path, /live/ID (a query ignored), or
+ * NULL. */
+static struct conn *
+live_camera(struct dev *d, const char *path)
+{
+	const char *p = path + sizeof "/live/" - 1;
+	struct conn *cam;
+	uint64_t id = 0;
+
+	if (strncmp(path, "/live/", sizeof "/live/" - 1) != 0 ||
+	    *p < '1' || *p > '9')
+		return NULL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (id > (UINT64_MAX - 9) / 10)
+			return NULL;
+		id = id * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p != '\0' && *p != '?')
+		return NULL;
+	for (cam = d->s->conns; cam != NULL; cam = cam->next)
+		if (cam->id == id && !cam->finished)
+			return cam;
+	return NULL;
+}
+
+static void
+live_open(struct dev *d, struct console *k)
+{
+	static const char none[] = "no such camera";
+	struct conn *cam = live_camera(d, k->c->path);
+
+	k->next = d->lives;
+	if (d->lives)
+		d->lives->prev = k;
+	d->lives = k;
+	if (cam == NULL) {
+		conn_close(k->c, 4004, none, sizeof none - 1);
+		return;
+	}
+	k->live = cam->id;
+	view_watch(d->views, &k->view, cam, 0, 1);
+}
+
 void
 dev_open(struct dev *d, struct conn *c)
 {
@@ -262,9 +312,13 @@ dev_open(struct dev *d, struct conn *c)
 	if ((k = calloc(1, sizeof *k)) == NULL)
 		err(1, "memory");
 	k->c = c;
-	k->v2 = q != NULL && strstr(q, "v=2") != NULL;
 	c->console = k;
 	view_add(d->views, &k->view, c);
+	if (campath_kind(c->path, strlen(c->path)) == CAMPATH_LIVE) {
+		live_open(d, k);
+		return;
+	}
+	k->v2 = q != NULL && strstr(q, "v=2") != NULL;
 	k->next = d->consoles;
 	if (d->consoles)
 		d->consoles->prev = k;
@@ -289,6 +343,8 @@ dev_close(struct dev *d, struct conn *c)
 	view_remove(d->views, &k->view);
 	if (k->prev)
 		k->prev->next = k->next;
+	else if (d->lives == k)
+		d->lives = k->next;
 	else
 		d->consoles = k->next;
 	if (k->next)
@@ -476,7 +532,8 @@ dev_receive(struct dev *d, struct conn *c, const unsigned char *msg, size_t len,
 	char line[CONSOLE_CMD_MAX + 1], err[256];
 	struct camcmd cmd;
 
-	if (k == NULL || binary)
+	if (k == NULL || binary || campath_kind(c->path, strlen(c->path)) ==
+	    CAMPATH_LIVE)
 		return;
 	if (k->v2) {
 		page_message(d, k, (const char *)msg, len);
@@ -583,9 +640,15 @@ dev_camera_open(struct dev *d, struct conn *cam)
 void
 dev_camera_close(struct dev *d, struct conn *cam)
 {
+	static const char gone[] = "camera disconnected";
+	struct console *k;
 	char line[160];
 	size_t i, j;
 
+	for (k = d->lives; k != NULL; k = k->next)
+		if (k->live == cam->id)
+			conn_close(k->c, LWS_CLOSE_STATUS_GOINGAWAY, gone,
+			    sizeof gone - 1);
 	for (i = j = 0; i < d->npend; i++)
 		if (d->pend[i].cam != cam->id)
 			d->pend[j++] = d->pend[i];

@@ -272,10 +272,13 @@ on_open(struct server *s, struct conn *c, struct lws *wsi)
 	struct rec_open o;
 	struct timespec ts;
 	size_t blen;
+	enum campath_kind kind;
 
 	conn_start(c, wsi, ++s->next_id, mono_us());
-	/* A console is no camera: it is served, not recorded. */
-	if (s->dev != NULL && campath_kind(c->path, strlen(c->path)) == CAMPATH_DEV) {
+	/* A console or a live viewer is no camera: it is served, not
+	 * recorded. */
+	kind = campath_kind(c->path, strlen(c->path));
+	if (s->dev != NULL && (kind == CAMPATH_DEV || kind == CAMPATH_LIVE)) {
 		dev_open(s->dev, c);
 		return 0;
 	}
