@@ -222,7 +222,7 @@ else
 fi
 export CAMREC_CTL=$rundir/ctl.fifo CAMREC_STATUS=$rundir/status.json
 fifos=("$rundir/records" "$rundir/frames" "$rundir/ended" "$rundir/finished" "$rundir/never")
-rm -f "${fifos[@]}" "$rundir"/*.counts
+rm -f "${fifos[@]}" "$rundir"/*.counts "$rundir/wsrecv.counters"
 mkfifo -m 600 "${fifos[@]}" || exit 1
 
 # Whether this script still runs, asked from a subshell: a subshell whose
@@ -416,8 +416,10 @@ trap on_exit EXIT
 # Sessions an earlier run left unfinished are recovered before recording
 # starts (sessionrecover must never touch a live session), and finalized
 # with the new ones.
-find "$dir" -mindepth 2 -maxdepth 2 -name session.json -printf '%h\0' |
-	xargs -0 -r sessionrecover >&2
+recovered=$(find "$dir" -mindepth 2 -maxdepth 2 -name session.json -printf '%h\0' |
+	xargs -0 -r sessionrecover)
+[ -z "$recovered" ] || printf '%s\n' "$recovered" >&2
+write_counts "$rundir/recover.counts" "runs $(grep -c '^recovered ' <<<"$recovered")"
 
 # Sessions that ended but were never finalized, because a recorder died
 # first or its mux or thumb was killed: every folder with a session.json
@@ -450,6 +452,13 @@ unfinished >"$rundir/unfinished"
 # this script, which then shuts the pipeline down in order. Each dies with
 # this script: wsrecv, frameparse and sessionwriter get SIGTERM, and end as
 # they would at the end of their input.
+# Metrics on the recorder's own port unless they have a port of their
+# own: wsrecv answers GET /metrics by running metrics(1) once per scrape.
+# Either way wsrecv keeps its counters in the run folder for metrics.
+wsrecv_args+=(--counters "$rundir/wsrecv.counters")
+if [ "${conf[metrics.enabled]}" = true ] && [ -z "${conf[metrics.port]}" ]; then
+	wsrecv_args+=(--metrics "$rundir")
+fi
 setsid setpriv --pdeathsig TERM wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" \
 	"${console[@]}" --status "$CAMREC_STATUS" ${access[@]+"${access[@]}"} \
 	"${wsrecv_args[@]}" "$@" >"$rundir/records" &
@@ -470,7 +479,7 @@ if [ "${#prune_args[@]}" -gt 0 ]; then
 	retention_loop &
 	helpers="$helpers$! "
 fi
-if [ "${conf[metrics.enabled]}" = true ]; then
+if [ "${conf[metrics.enabled]}" = true ] && [ -n "${conf[metrics.port]}" ]; then
 	setsid setpriv --pdeathsig TERM metrics -H "${conf[metrics.host]}" \
 		-p "${conf[metrics.port]}" -d "$dir" -R "$rundir" &
 	metrics_pid=$!
@@ -481,6 +490,8 @@ printf '%s\n' "$wsrecv_pid" >"$rundir/wsrecv.pid"
 printf '%s %s %s %s\n' "$wsrecv_pid" "$frameparse_pid" "$sessionwriter_pid" "$finalize_pid" >"$rundir/pids"
 log "recording to $dir, listening on $host:$port (control: $CAMREC_CTL)"
 [ -n "$web" ] && log "console: http://$host:$port/"
+[ "${conf[metrics.enabled]}" = true ] && [ -z "${conf[metrics.port]}" ] &&
+	log "metrics: http://$host:$port/metrics"
 
 # Operator commands: ctl reads what this script was given on stdin.
 exec 3<&0

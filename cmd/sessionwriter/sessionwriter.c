@@ -726,7 +726,8 @@ main(int argc, char *argv[])
 		name = argv[0];
 	if (mkdir(w.sessions.root, 0755) < 0 && errno != EEXIST)
 		err(1, "%s", w.sessions.root);
-	if (status_file != NULL && status_open(&w.status, status_file) < 0)
+	if (status_file != NULL && status_open(&w.status, status_file,
+	    w.sessions.root, &w.sessions.counts) < 0)
 		err(1, NULL);
 	if (keep_images > 0 && images_open(&w.images, w.sessions.root, keep_images) < 0)
 		err(1, "%s/%s", w.sessions.root, IMAGES_DIR);
