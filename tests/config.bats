@@ -142,7 +142,8 @@ bad() {
 	[ "${val[recordings]}" = "file:dir with 'quotes' \$HOME" ]
 	[ "${val[port]}" = "default:50001" ]
 	[ "${val[rundir]}" = "default:" ]
-	[ "${val[metrics.enabled]}" = "default:false" ]
+	[ "${val[metrics.enabled]}" = "default:true" ]
+	[ "${val[metrics.port]}" = "default:" ]
 	[ "${val[hooks.on_session_finalized]}" = "file:4" ]
 	[ "${val[hooks.on_session_failed]}" = "default:0" ]
 	[ "${#words[@]}" -eq 4 ]
@@ -173,7 +174,8 @@ bad() {
 	[ "${lines[4]}" = 'idle_timeout = 9 (option)' ]
 	[ "${lines[6]}" = 'finalize_jobs = 3 (file)' ]
 	[ "${lines[8]}" = 'hooks.on_session_finalized = /bin/echo a\ b \$\(x\) (file)' ]
-	[ "${lines[16]}" = 'metrics.enabled = false (default)' ]
+	[ "${lines[16]}" = 'metrics.enabled = true (default)' ]
+	[ "${lines[18]}" = 'metrics.port = unset (default)' ]
 	# Nothing started: no folder made.
 	[ ! -e 'my rec' ]
 	run -0 camrec.sh --config=c.json --print-config
