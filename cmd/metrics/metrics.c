@@ -206,8 +206,11 @@ main(int argc, char *argv[])
 	/* Without -R or -d, the folder of a recorder run by hand. */
 	if (recordings == NULL && rundir == NULL)
 		recordings = "recordings";
-	if (once)
-		return print_once(recordings, status, rundir);
+	if (once) {
+		c = print_once(recordings, status, rundir);
+		free(status_path);
+		return c;
+	}
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
