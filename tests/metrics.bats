@@ -97,6 +97,14 @@ promcheck() {
 	# wsrecv received every frame the session holds, and the client's.
 	[ "$(sample camrec_received_bytes_total)" -gt $((bytes + 1027)) ]
 	[ "$(sample camrec_finalize_duration_seconds_count)" = 1 ]
+	# The same facts as JSON, for scripts.
+	metrics --once --json -R run >status.json
+	jq -e --argjson f "$frames" --argjson b "$bytes" '
+		.camrec_written_frames_total == $f and .camrec_written_bytes_total == $b and
+		.camrec_sessions_closed_total == 1 and .camrec_received_messages_total > 5 and
+		(.camrec_connections_total[] | select(.kind == "android") | .value) == 2 and
+		(.camrec_camera_written_bytes_total[] | select(.conn == "2") | .peer) == "127.0.0.1" and
+		.camrec_disk_free_bytes > 0' status.json
 	# No metrics server of its own.
 	run -1 pgrep -f "metrics -H 127.0.0.1"
 	kill -TERM "$camrec_pid"
@@ -193,6 +201,12 @@ promcheck() {
 	[ "$(sample camrec_hook_runs_total)" = 3 ]
 	[ "$(sample camrec_hook_failures_total)" = 1 ]
 	[ "$(sample camrec_prune_runs_total)" = 0 ]
+	# The JSON form gives back the peer exactly, and the same counts.
+	metrics --once --json -d rec -R run >status.json
+	[ "$(jq -r '.camrec_camera_recording[] | select(.conn == "7") | .peer' status.json)" = $'a"b\\c\nd' ]
+	jq -e '.camrec_hook_runs_total == 3 and .camrec_hook_failures_total == 1 and
+		(.camrec_sessions[] | select(.state == "other") | .value) == 1 and
+		(.camrec_camera_frames_per_second[] | select(.conn == "8") | .value) == 12.5' status.json
 	run -0 scrape /
 	[ "$output" = 404 ]
 	run -0 scrape '/metrics/../x'
@@ -247,7 +261,10 @@ promcheck() {
 
 @test "metrics: usage, --help, --version" {
 	run -0 metrics --help
-	[ "$output" = "usage: metrics [-v] [--once] [-H host] [-p port] [-d dir] [-R rundir] [-s status]" ]
+	[ "${lines[0]}" = "usage: metrics [-v] [--once [--json]] [-H host] [-p port] [-d dir] [-R rundir]" ]
+	[ "${lines[1]}" = "               [-s status]" ]
+	run -2 metrics --json
+	[ "$output" = "metrics: --json goes with --once" ]
 	run -0 metrics --version
 	[[ "$output" == "metrics (camrec) "* ]]
 	run -2 metrics -p 0

@@ -40,8 +40,9 @@ struct pss {
 static void
 usage(FILE *f, int status)
 {
-	fprintf(f, "usage: metrics [-v] [--once] [-H host] [-p port] [-d dir] "
-	    "[-R rundir] [-s status]\n");
+	fprintf(f, "usage: metrics [-v] [--once [--json]] [-H host] [-p port] "
+	    "[-d dir] [-R rundir]\n"
+	    "               [-s status]\n");
 	exit(status);
 }
 
@@ -126,16 +127,21 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 }
 
 static int
-print_once(const char *recordings, const char *status, const char *rundir)
+print_once(const char *recordings, const char *status, const char *rundir,
+    int as_json)
 {
 	struct sources src = { recordings, status, rundir };
 	struct text body = { 0 };
+	char *json = NULL;
 
 	collect(&src, &body);
-	if (body.failed)
+	if (body.failed || (as_json && (json = json_from_text(&body)) == NULL))
 		errx(1, "memory");
-	if (writeall(STDOUT_FILENO, body.p, body.len) < 0)
+	if ((json != NULL ? writeall(STDOUT_FILENO, json, strlen(json)) < 0 ||
+	    writeall(STDOUT_FILENO, "\n", 1) < 0 :
+	    writeall(STDOUT_FILENO, body.p, body.len) < 0))
 		err(1, "stdout");
+	free(json);
 	text_free(&body);
 	return 0;
 }
@@ -150,6 +156,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "once", no_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
 		STD_LONGOPTS,
 	};
 	struct lws_context_creation_info info;
@@ -161,7 +168,7 @@ main(int argc, char *argv[])
 	    *status = NULL;
 	char *status_path = NULL;
 	uint64_t port = DEFAULT_PORT;
-	int c, verbose = 0, once = 0;
+	int c, verbose = 0, once = 0, as_json = 0;
 
 	while ((c = getopt_long(argc, argv, "vH:p:d:R:s:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -187,6 +194,9 @@ main(int argc, char *argv[])
 		case 'o':
 			once = 1;
 			break;
+		case 'j':
+			as_json = 1;
+			break;
 		default:
 			return std_option(c, "metrics", usage);
 		}
@@ -197,6 +207,8 @@ main(int argc, char *argv[])
 		usage(stderr, 2);
 	if (*host == '\0')
 		errx(2, "-H: empty host");
+	if (as_json && !once)
+		errx(2, "--json goes with --once");
 	if (status == NULL && rundir != NULL) {
 		if (asprintf(&status_path, "%s/status.json", rundir) < 0)
 			errx(1, "memory");
@@ -207,7 +219,7 @@ main(int argc, char *argv[])
 	if (recordings == NULL && rundir == NULL)
 		recordings = "recordings";
 	if (once) {
-		c = print_once(recordings, status, rundir);
+		c = print_once(recordings, status, rundir, as_json);
 		free(status_path);
 		return c;
 	}
