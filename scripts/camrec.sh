@@ -329,11 +329,19 @@ finish_finalize() {
 	finalized) [ "${#hook_finalized[@]}" -eq 0 ] && return ;;
 	failed) [ "${#hook_failed[@]}" -eq 0 ] && return ;;
 	esac
+	# The marker outlives a crash: the next start runs the hook.
+	printf '%s\n' "$event" >"$2/$hook_marker" ||
+		log "$2: cannot mark its hook as due"
 	printf '%s %s\n' "$event" "$2"
 }
 
 # Hooks: one hookrun for each finished session, hooks.concurrency at a
-# time, each bounded by hooks.timeout; hookrun logs the outcome.
+# time, each bounded by hooks.timeout; hookrun logs the outcome. A session
+# is marked in its folder while its hook is due, from the end of its
+# finalizing until its hook ended (well or not), so that a hook lost to a
+# crash or a kill -9 of this script runs at the next start; prune leaves a
+# marked session alone.
+hook_marker=.hook-due
 hook_runs=0 hook_failures=0
 # shellcheck disable=SC2317 # called by job_loop
 start_hook() {
@@ -347,6 +355,9 @@ start_hook() {
 }
 # shellcheck disable=SC2317 # called by job_loop
 finish_hook() {
+	# A hook stopped because this script died is due again.
+	script_alive || return
+	rm -f -- "$2/$hook_marker"
 	hook_runs=$((hook_runs + 1))
 	[ "$3" -eq 0 ] || hook_failures=$((hook_failures + 1))
 	write_counts "$rundir/hooks.counts" "runs $hook_runs" "failures $hook_failures"
@@ -448,6 +459,30 @@ unfinished() {
 }
 unfinished >"$rundir/unfinished"
 
+# Hooks a crash or a kill left due: run first. A marker whose event has no
+# hook any more is dropped, said once.
+hooks_due() {
+	local m d event
+	for m in "$dir"/*/"$hook_marker"; do
+		[ -f "$m" ] || continue
+		d=${m%/*}
+		read -r event <"$m" || event=
+		case $event in
+		finalized) [ "${#hook_finalized[@]}" -gt 0 ] || event= ;;
+		failed) [ "${#hook_failed[@]}" -gt 0 ] || event= ;;
+		*) event= ;;
+		esac
+		if [ -z "$event" ]; then
+			log "$d: no hook for it any more; dropping its due mark"
+			rm -f -- "$m"
+			continue
+		fi
+		log "$d: its hook did not finish in an earlier run; running it again"
+		printf '%s %s\n' "$event" "$d"
+	done
+}
+hooks_due >"$rundir/hooks-due"
+
 # Every child runs in its own session so a ^C at the terminal reaches only
 # this script, which then shuts the pipeline down in order. Each dies with
 # this script: wsrecv, frameparse and sessionwriter get SIGTERM, and end as
@@ -471,7 +506,8 @@ sessionwriter_pid=$!
 setpriv --pdeathsig KILL cat "$rundir/unfinished" "$rundir/ended" |
 	job_loop "$jobs" start_finalize finish_finalize >"$rundir/finished" &
 finalize_pid=$!
-job_loop "${conf[hooks.concurrency]}" start_hook finish_hook <"$rundir/finished" &
+setpriv --pdeathsig KILL cat "$rundir/hooks-due" "$rundir/finished" |
+	job_loop "${conf[hooks.concurrency]}" start_hook finish_hook &
 hook_pid=$!
 running=" $wsrecv_pid $frameparse_pid $sessionwriter_pid $finalize_pid $hook_pid "
 # Helpers run beside the pipeline until it has ended.
@@ -558,7 +594,7 @@ if [ -n "$ctl_pid" ]; then
 	wait "$ctl_pid" 2>/dev/null
 fi
 running='' ctl_pid=''
-rm -f "${fifos[@]}" "$rundir/unfinished" "$rundir/pids" "$rundir/wsrecv.pid"
+rm -f "${fifos[@]}" "$rundir/unfinished" "$rundir/hooks-due" "$rundir/pids" "$rundir/wsrecv.pid"
 [ "$own_rundir" -eq 1 ] && rm -rf "$rundir"
 log "stopped"
 exit "$status"
