@@ -13,7 +13,7 @@ set -u
 # The number in the top-level VERSION file; make install writes it here.
 camrec_version=
 
-synopsis="usage: camrec.sh [--config FILE] [--print-config] [-H HOST] [-p PORT] [-d DIR] [-j JOBS]
+synopsis="usage: camrec.sh [-v] [--config FILE] [--print-config] [-H HOST] [-p PORT] [-d DIR] [-j JOBS]
                  [-I IMAGES] [-R RUNDIR] [-w WEBDIR] [--token-file FILE]
                  [--cert FILE --key FILE [--tls-port PORT]] [-- WSRECV_OPTIONS]"
 usage() {
@@ -43,8 +43,12 @@ config='' print_config=0 web=''
 images=0
 # Access control and TLS are wsrecv's: passed on as they are.
 access=()
-while getopts H:p:d:j:I:R:w:-: opt; do
+# The log: a line for each session opened and ended (sessionwriter -v),
+# finalized, hooked, pruned; -v adds wsrecv's line for each connection.
+verbose=()
+while getopts vH:p:d:j:I:R:w:-: opt; do
 	case $opt in
+	v) verbose=(-v) ;;
 	H) set_option host "$OPTARG" ;;
 	p) set_option port "$OPTARG" ;;
 	d) set_option recordings "$OPTARG" ;;
@@ -494,13 +498,13 @@ wsrecv_args+=(--counters "$rundir/wsrecv.counters")
 if [ "${conf[metrics.enabled]}" = true ] && [ -z "${conf[metrics.port]}" ]; then
 	wsrecv_args+=(--metrics "$rundir")
 fi
-setsid setpriv --pdeathsig TERM wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" \
+setsid setpriv --pdeathsig TERM wsrecv ${verbose[@]+"${verbose[@]}"} -H "$host" -p "$port" -c "$CAMREC_CTL" \
 	"${console[@]}" --status "$CAMREC_STATUS" ${access[@]+"${access[@]}"} \
 	"${wsrecv_args[@]}" "$@" >"$rundir/records" &
 wsrecv_pid=$!
 setsid setpriv --pdeathsig TERM frameparse <"$rundir/records" >"$rundir/frames" &
 frameparse_pid=$!
-setsid setpriv --pdeathsig TERM sessionwriter -d "$dir" --status "$CAMREC_STATUS" \
+setsid setpriv --pdeathsig TERM sessionwriter -v -d "$dir" --status "$CAMREC_STATUS" \
 	${images_opt:+"$images_opt"} "${sessionwriter_args[@]}" <"$rundir/frames" >"$rundir/ended" &
 sessionwriter_pid=$!
 setpriv --pdeathsig KILL cat "$rundir/unfinished" "$rundir/ended" |

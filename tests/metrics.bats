@@ -94,6 +94,13 @@ promcheck() {
 	[ "$(sample camrec_written_bytes_total)" = "$bytes" ]
 	grep -Eqx "camrec_camera_written_frames_total\{conn=\"2\",peer=\"127.0.0.1\"\} $frames" scrape.txt
 	grep -Eqx "camrec_camera_written_bytes_total\{conn=\"2\",peer=\"127.0.0.1\"\} $bytes" scrape.txt
+	# The log: one line for the session's opening and one for its end,
+	# naming it (and so the camera); none per frame.
+	abs=$PWD/$session
+	[ "$(grep -cF "sessionwriter: $abs: opened by capture_started, conn 2, device camsim" camrec.log)" -eq 1 ]
+	# Frames are pictures: the codec config in the index is no frame.
+	[ "$(grep -cE "^sessionwriter: $abs: closed by capture_stopped, conn 2, [0-9]+ frames, $bytes bytes$" camrec.log)" -eq 1 ]
+	[ "$(wc -l <camrec.log)" -lt 15 ]
 	# wsrecv received every frame the session holds, and the client's.
 	[ "$(sample camrec_received_bytes_total)" -gt $((bytes + 1027)) ]
 	[ "$(sample camrec_finalize_duration_seconds_count)" = 1 ]

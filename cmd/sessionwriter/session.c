@@ -468,6 +468,8 @@ json:
 	s->opened_t_us = t_us;
 	c->s = s;
 	ss->counts.opened++;
+	if (ss->verbose)
+		event_opened(c, s->dir, started_by);
 	return 0;
 fail:
 	/* A folder with no frame is worth nothing: it goes. */
@@ -755,6 +757,10 @@ session_end(struct conn *c, uint64_t t_us, const char *ended_by)
 	}
 	print_line("closed", s->dir);
 	s->ss->counts.closed++;
+	if (s->ss->verbose)
+		event_closed(c, s->dir, ended_by, s->kind == SESSION_SEGMENTS ?
+		    s->segments : s->frames, s->kind == SESSION_SEGMENTS ?
+		    s->segment_bytes : s->offset);
 	session_free(s);
 	c->s = NULL;
 }

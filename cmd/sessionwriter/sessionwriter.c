@@ -135,7 +135,7 @@ grace_deadline(void)
 static void
 usage(FILE *f, int status)
 {
-	fprintf(f, "usage: sessionwriter [-d dir] [-s seconds] [--segment-grace seconds] "
+	fprintf(f, "usage: sessionwriter [-v] [-d dir] [-s seconds] [--segment-grace seconds] "
 	    "[--esp-idle seconds] [--images[=N]] [--status file] [file]\n");
 	exit(status);
 }
@@ -682,8 +682,11 @@ main(int argc, char *argv[])
 	uint64_t keep_images = 0;
 	int ch, got = 0;
 
-	while ((ch = getopt_long(argc, argv, "d:s:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "vd:s:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'v':
+			w.sessions.verbose = 1;
+			break;
 		case 'd':
 			w.sessions.root = optarg;
 			break;

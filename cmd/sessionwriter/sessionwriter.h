@@ -8,6 +8,7 @@
  *   status.c         the --status file; its state in struct status
  *   segment.c        one MP4 segment's files, for session.c
  *   jsontext.c       json_text, for session.c and status.c
+ *   events.c         -v: a line for each session opened and ended
  * No file reads another's globals: what a lower file needs is passed in. */
 #ifndef SESSIONWRITER_H
 #define SESSIONWRITER_H
@@ -60,6 +61,7 @@ struct session_counts {
 struct sessions {
 	const char *root;		/* -d DIR */
 	struct session_counts counts;
+	int verbose;			/* -v: a line for each session event */
 	int sync;			/* -s 0 turns every fsync off */
 	int write_failed;		/* some session failed to write */
 	struct session *dirty_first;	/* written since the last sync */
@@ -287,6 +289,11 @@ int segment_store(int dir_fd, int sync, const struct rec_segment *sg,
     struct segment_names *names, char *name, const char **what);
 /* Remove a stored segment's two files again. */
 void segment_unstore(int dir_fd, const char *name);
+
+/* events.c */
+void event_opened(const struct conn *c, const char *dir, const char *started_by);
+void event_closed(const struct conn *c, const char *dir, const char *ended_by,
+    uint64_t frames, uint64_t bytes);
 
 /* jsontext.c */
 /* A JSON string of s[0..len); bytes that are not UTF-8 (or NUL) become '?'. */
