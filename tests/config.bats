@@ -223,7 +223,7 @@ bad() {
 	run -0 bash -c "tr '\0' ' ' </proc/$w/cmdline"
 	[[ "$output" == *"wsrecv -H 127.0.0.1 -p $port "*"--idle-timeout 7 --max-message 2000000 "* ]]
 	run -0 bash -c "tr '\0' ' ' </proc/$s/cmdline"
-	[[ "$output" == *"sessionwriter -d $PWD/$rec --status "*" -s 3 "* ]]
+	[[ "$output" == *"sessionwriter -v -d $PWD/$rec --status "*" -s 3 "* ]]
 	grep -q "settings from c.json" camrec.log
 	kill -TERM "$camrec_pid"
 	wait "$camrec_pid"
@@ -238,10 +238,10 @@ bad() {
 	read -r w _ s _ <run/pids
 	run -0 bash -c "tr '\0' ' ' </proc/$w/cmdline"
 	# The console's options are camrec.sh's own; nothing comes from a file.
-	[[ "$output" == *"wsrecv -H 127.0.0.1 -p $port -c $PWD/run/ctl.fifo "*"--status $PWD/run/status.json -i 9 " ]]
+	[[ "$output" == *"wsrecv -H 127.0.0.1 -p $port -c $PWD/run/ctl.fifo "*"--status $PWD/run/status.json --counters $PWD/run/wsrecv.counters --metrics $PWD/run -i 9 " ]]
 	[[ "$output" != *"--idle-timeout"* && "$output" != *"--max-message"* ]]
 	run -0 bash -c "tr '\0' ' ' </proc/$s/cmdline"
-	[[ "$output" == *"sessionwriter -d $PWD/rec --status $PWD/run/status.json " ]]
+	[[ "$output" == *"sessionwriter -v -d $PWD/rec --status $PWD/run/status.json " ]]
 	kill -TERM "$camrec_pid"
 	wait "$camrec_pid"
 	camrec_pid=
