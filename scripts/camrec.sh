@@ -13,7 +13,7 @@ set -u
 # The number in the top-level VERSION file; make install writes it here.
 camrec_version=
 
-synopsis="usage: camrec.sh [--config FILE] [--print-config] [-H HOST] [-p PORT] [-d DIR] [-j JOBS]
+synopsis="usage: camrec.sh [-v] [--config FILE] [--print-config] [-H HOST] [-p PORT] [-d DIR] [-j JOBS]
                  [-I IMAGES] [-R RUNDIR] [-w WEBDIR] [--token-file FILE]
                  [--cert FILE --key FILE [--tls-port PORT]] [-- WSRECV_OPTIONS]"
 usage() {
@@ -43,8 +43,12 @@ config='' print_config=0 web=''
 images=0
 # Access control and TLS are wsrecv's: passed on as they are.
 access=()
-while getopts H:p:d:j:I:R:w:-: opt; do
+# The log: a line for each session opened and ended (sessionwriter -v),
+# finalized, hooked, pruned; -v adds wsrecv's line for each connection.
+verbose=()
+while getopts vH:p:d:j:I:R:w:-: opt; do
 	case $opt in
+	v) verbose=(-v) ;;
 	H) set_option host "$OPTARG" ;;
 	p) set_option port "$OPTARG" ;;
 	d) set_option recordings "$OPTARG" ;;
@@ -222,7 +226,7 @@ else
 fi
 export CAMREC_CTL=$rundir/ctl.fifo CAMREC_STATUS=$rundir/status.json
 fifos=("$rundir/records" "$rundir/frames" "$rundir/ended" "$rundir/finished" "$rundir/never")
-rm -f "${fifos[@]}" "$rundir"/*.counts
+rm -f "${fifos[@]}" "$rundir"/*.counts "$rundir/wsrecv.counters"
 mkfifo -m 600 "${fifos[@]}" || exit 1
 
 # Whether this script still runs, asked from a subshell: a subshell whose
@@ -329,11 +333,19 @@ finish_finalize() {
 	finalized) [ "${#hook_finalized[@]}" -eq 0 ] && return ;;
 	failed) [ "${#hook_failed[@]}" -eq 0 ] && return ;;
 	esac
+	# The marker outlives a crash: the next start runs the hook.
+	printf '%s\n' "$event" >"$2/$hook_marker" ||
+		log "$2: cannot mark its hook as due"
 	printf '%s %s\n' "$event" "$2"
 }
 
 # Hooks: one hookrun for each finished session, hooks.concurrency at a
-# time, each bounded by hooks.timeout; hookrun logs the outcome.
+# time, each bounded by hooks.timeout; hookrun logs the outcome. A session
+# is marked in its folder while its hook is due, from the end of its
+# finalizing until its hook ended (well or not), so that a hook lost to a
+# crash or a kill -9 of this script runs at the next start; prune leaves a
+# marked session alone.
+hook_marker=.hook-due
 hook_runs=0 hook_failures=0
 # shellcheck disable=SC2317 # called by job_loop
 start_hook() {
@@ -347,6 +359,9 @@ start_hook() {
 }
 # shellcheck disable=SC2317 # called by job_loop
 finish_hook() {
+	# A hook stopped because this script died is due again.
+	script_alive || return
+	rm -f -- "$2/$hook_marker"
 	hook_runs=$((hook_runs + 1))
 	[ "$3" -eq 0 ] || hook_failures=$((hook_failures + 1))
 	write_counts "$rundir/hooks.counts" "runs $hook_runs" "failures $hook_failures"
@@ -416,8 +431,10 @@ trap on_exit EXIT
 # Sessions an earlier run left unfinished are recovered before recording
 # starts (sessionrecover must never touch a live session), and finalized
 # with the new ones.
-find "$dir" -mindepth 2 -maxdepth 2 -name session.json -printf '%h\0' |
-	xargs -0 -r sessionrecover >&2
+recovered=$(find "$dir" -mindepth 2 -maxdepth 2 -name session.json -printf '%h\0' |
+	xargs -0 -r sessionrecover)
+[ -z "$recovered" ] || printf '%s\n' "$recovered" >&2
+write_counts "$rundir/recover.counts" "runs $(grep -c '^recovered ' <<<"$recovered")"
 
 # Sessions that ended but were never finalized, because a recorder died
 # first or its mux or thumb was killed: every folder with a session.json
@@ -446,23 +463,55 @@ unfinished() {
 }
 unfinished >"$rundir/unfinished"
 
+# Hooks a crash or a kill left due: run first. A marker whose event has no
+# hook any more is dropped, said once.
+hooks_due() {
+	local m d event
+	for m in "$dir"/*/"$hook_marker"; do
+		[ -f "$m" ] || continue
+		d=${m%/*}
+		read -r event <"$m" || event=
+		case $event in
+		finalized) [ "${#hook_finalized[@]}" -gt 0 ] || event= ;;
+		failed) [ "${#hook_failed[@]}" -gt 0 ] || event= ;;
+		*) event= ;;
+		esac
+		if [ -z "$event" ]; then
+			log "$d: no hook for it any more; dropping its due mark"
+			rm -f -- "$m"
+			continue
+		fi
+		log "$d: its hook did not finish in an earlier run; running it again"
+		printf '%s %s\n' "$event" "$d"
+	done
+}
+hooks_due >"$rundir/hooks-due"
+
 # Every child runs in its own session so a ^C at the terminal reaches only
 # this script, which then shuts the pipeline down in order. Each dies with
 # this script: wsrecv, frameparse and sessionwriter get SIGTERM, and end as
 # they would at the end of their input.
-setsid setpriv --pdeathsig TERM wsrecv -H "$host" -p "$port" -c "$CAMREC_CTL" \
+# Metrics on the recorder's own port unless they have a port of their
+# own: wsrecv answers GET /metrics by running metrics(1) once per scrape.
+# Either way wsrecv keeps its counters in the run folder for metrics.
+wsrecv_args+=(--counters "$rundir/wsrecv.counters")
+if [ "${conf[metrics.enabled]}" = true ] && [ -z "${conf[metrics.port]}" ]; then
+	wsrecv_args+=(--metrics "$rundir")
+fi
+setsid setpriv --pdeathsig TERM wsrecv ${verbose[@]+"${verbose[@]}"} -H "$host" -p "$port" -c "$CAMREC_CTL" \
 	"${console[@]}" --status "$CAMREC_STATUS" ${access[@]+"${access[@]}"} \
 	"${wsrecv_args[@]}" "$@" >"$rundir/records" &
 wsrecv_pid=$!
 setsid setpriv --pdeathsig TERM frameparse <"$rundir/records" >"$rundir/frames" &
 frameparse_pid=$!
-setsid setpriv --pdeathsig TERM sessionwriter -d "$dir" --status "$CAMREC_STATUS" \
+setsid setpriv --pdeathsig TERM sessionwriter -v -d "$dir" --status "$CAMREC_STATUS" \
 	${images_opt:+"$images_opt"} "${sessionwriter_args[@]}" <"$rundir/frames" >"$rundir/ended" &
 sessionwriter_pid=$!
 setpriv --pdeathsig KILL cat "$rundir/unfinished" "$rundir/ended" |
 	job_loop "$jobs" start_finalize finish_finalize >"$rundir/finished" &
 finalize_pid=$!
-job_loop "${conf[hooks.concurrency]}" start_hook finish_hook <"$rundir/finished" &
+setpriv --pdeathsig KILL cat "$rundir/hooks-due" "$rundir/finished" |
+	job_loop "${conf[hooks.concurrency]}" start_hook finish_hook &
 hook_pid=$!
 running=" $wsrecv_pid $frameparse_pid $sessionwriter_pid $finalize_pid $hook_pid "
 # Helpers run beside the pipeline until it has ended.
@@ -470,7 +519,7 @@ if [ "${#prune_args[@]}" -gt 0 ]; then
 	retention_loop &
 	helpers="$helpers$! "
 fi
-if [ "${conf[metrics.enabled]}" = true ]; then
+if [ "${conf[metrics.enabled]}" = true ] && [ -n "${conf[metrics.port]}" ]; then
 	setsid setpriv --pdeathsig TERM metrics -H "${conf[metrics.host]}" \
 		-p "${conf[metrics.port]}" -d "$dir" -R "$rundir" &
 	metrics_pid=$!
@@ -480,14 +529,16 @@ fi
 printf '%s\n' "$wsrecv_pid" >"$rundir/wsrecv.pid"
 printf '%s %s %s %s\n' "$wsrecv_pid" "$frameparse_pid" "$sessionwriter_pid" "$finalize_pid" >"$rundir/pids"
 log "recording to $dir, listening on $host:$port (control: $CAMREC_CTL)"
-if [ -n "$web" ]; then
-	# A wildcard address is nothing a browser can open.
-	case $host in
-	0.0.0.0 | '*' | '') log "console: http://127.0.0.1:$port/ (from other machines: http://THIS-HOST'S-ADDRESS:$port/)" ;;
-	::) log "console: http://[::1]:$port/ (from other machines: http://THIS-HOST'S-ADDRESS:$port/)" ;;
-	*:*) log "console: http://[$host]:$port/" ;;
-	*) log "console: http://$host:$port/" ;;
-	esac
+# A wildcard address is nothing a browser can open.
+case $host in
+0.0.0.0 | '*' | '') url=http://127.0.0.1:$port other=" (from other machines: http://THIS-HOST'S-ADDRESS:$port/)" ;;
+::) url="http://[::1]:$port" other=" (from other machines: http://THIS-HOST'S-ADDRESS:$port/)" ;;
+*:*) url="http://[$host]:$port" other= ;;
+*) url=http://$host:$port other= ;;
+esac
+[ -z "$web" ] || log "console: $url/$other"
+if [ "${conf[metrics.enabled]}" = true ] && [ -z "${conf[metrics.port]}" ]; then
+	log "metrics: $url/metrics"
 fi
 
 # Operator commands: ctl reads what this script was given on stdin.
@@ -555,7 +606,7 @@ if [ -n "$ctl_pid" ]; then
 	wait "$ctl_pid" 2>/dev/null
 fi
 running='' ctl_pid=''
-rm -f "${fifos[@]}" "$rundir/unfinished" "$rundir/pids" "$rundir/wsrecv.pid"
+rm -f "${fifos[@]}" "$rundir/unfinished" "$rundir/hooks-due" "$rundir/pids" "$rundir/wsrecv.pid"
 [ "$own_rundir" -eq 1 ] && rm -rf "$rundir"
 log "stopped"
 exit "$status"

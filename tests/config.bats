@@ -142,7 +142,8 @@ bad() {
 	[ "${val[recordings]}" = "file:dir with 'quotes' \$HOME" ]
 	[ "${val[port]}" = "default:50001" ]
 	[ "${val[rundir]}" = "default:" ]
-	[ "${val[metrics.enabled]}" = "default:false" ]
+	[ "${val[metrics.enabled]}" = "default:true" ]
+	[ "${val[metrics.port]}" = "default:" ]
 	[ "${val[hooks.on_session_finalized]}" = "file:4" ]
 	[ "${val[hooks.on_session_failed]}" = "default:0" ]
 	[ "${#words[@]}" -eq 4 ]
@@ -173,7 +174,8 @@ bad() {
 	[ "${lines[4]}" = 'idle_timeout = 9 (option)' ]
 	[ "${lines[6]}" = 'finalize_jobs = 3 (file)' ]
 	[ "${lines[8]}" = 'hooks.on_session_finalized = /bin/echo a\ b \$\(x\) (file)' ]
-	[ "${lines[16]}" = 'metrics.enabled = false (default)' ]
+	[ "${lines[16]}" = 'metrics.enabled = true (default)' ]
+	[ "${lines[18]}" = 'metrics.port = unset (default)' ]
 	# Nothing started: no folder made.
 	[ ! -e 'my rec' ]
 	run -0 camrec.sh --config=c.json --print-config
@@ -221,7 +223,7 @@ bad() {
 	run -0 bash -c "tr '\0' ' ' </proc/$w/cmdline"
 	[[ "$output" == *"wsrecv -H 127.0.0.1 -p $port "*"--idle-timeout 7 --max-message 2000000 "* ]]
 	run -0 bash -c "tr '\0' ' ' </proc/$s/cmdline"
-	[[ "$output" == *"sessionwriter -d $PWD/$rec --status "*" -s 3 "* ]]
+	[[ "$output" == *"sessionwriter -v -d $PWD/$rec --status "*" -s 3 "* ]]
 	grep -q "settings from c.json" camrec.log
 	kill -TERM "$camrec_pid"
 	wait "$camrec_pid"
@@ -236,10 +238,10 @@ bad() {
 	read -r w _ s _ <run/pids
 	run -0 bash -c "tr '\0' ' ' </proc/$w/cmdline"
 	# The console's options are camrec.sh's own; nothing comes from a file.
-	[[ "$output" == *"wsrecv -H 127.0.0.1 -p $port -c $PWD/run/ctl.fifo "*"--status $PWD/run/status.json -i 9 " ]]
+	[[ "$output" == *"wsrecv -H 127.0.0.1 -p $port -c $PWD/run/ctl.fifo "*"--status $PWD/run/status.json --counters $PWD/run/wsrecv.counters --metrics $PWD/run -i 9 " ]]
 	[[ "$output" != *"--idle-timeout"* && "$output" != *"--max-message"* ]]
 	run -0 bash -c "tr '\0' ' ' </proc/$s/cmdline"
-	[[ "$output" == *"sessionwriter -d $PWD/rec --status $PWD/run/status.json " ]]
+	[[ "$output" == *"sessionwriter -v -d $PWD/rec --status $PWD/run/status.json " ]]
 	kill -TERM "$camrec_pid"
 	wait "$camrec_pid"
 	camrec_pid=

@@ -20,10 +20,10 @@ teardown() {
 	wait 2>/dev/null || :
 }
 
-# scrape [PATH]: the body of GET http://127.0.0.1:$mport/PATH, with the
-# status and content type on the first line.
+# scrape [PATH [PORT]]: the body of GET http://127.0.0.1:PORT/PATH (by
+# default $mport), with the status and content type on the first line.
 scrape() {
-	$PY - "http://127.0.0.1:$mport${1:-/metrics}" <<'PY'
+	$PY - "http://127.0.0.1:${2:-$mport}${1:-/metrics}" <<'PY'
 import sys, urllib.request, urllib.error
 try:
     r = urllib.request.urlopen(sys.argv[1], timeout=10)
@@ -42,6 +42,95 @@ sample() {
 
 promcheck() {
 	tail -n +2 scrape.txt | promtool check metrics
+}
+
+@test "metrics: on the recorder's own port by default, the counters what the cameras sent" {
+	make_clip clip.h264
+	printf '{"host": "127.0.0.1", "port": %s, "recordings": "rec", "rundir": "run"}' "$port" >c.json
+	camrec.sh --config c.json </dev/null 2>camrec.log &
+	camrec_pid=$!
+	wait_port "$port"
+	grep -q "camrec: metrics: http://127.0.0.1:$port/metrics" camrec.log
+	# Known messages from an independent client: 3 text, 2 binary.
+	$PY "$REPO/tests/wsclient.py" "ws://127.0.0.1:$port/android-cam" \
+		't:{"hello": 1}' 't:0123456789' 't:x' b:00010203 rand:1000 close >client.out
+	grep -q '^done$' client.out
+	# wsrecv writes its counters at most once a second.
+	wait_for "grep -q '\"messages_received_total\":5,' run/wsrecv.counters" 10
+	scrape / "$port" >/dev/null
+	scrape /metrics "$port" >scrape.txt
+	[ "$(head -1 scrape.txt)" = "200 text/plain; version=0.0.4; charset=utf-8" ]
+	run -0 promcheck
+	[ "$(sample camrec_received_messages_total)" = 5 ]
+	[ "$(sample camrec_received_bytes_total)" = $((12 + 10 + 1 + 4 + 1000)) ]
+	[ "$(sample 'camrec_connections_total{kind="android"}')" = 1 ]
+	[ "$(sample 'camrec_connections_total{kind="esp"}')" = 0 ]
+	[ "$(sample 'camrec_backpressure_seconds_total{cause="stdout"}')" = 0.000000 ]
+	[ "$(sample camrec_queued_bytes)" = 0 ]
+	[ "$(sample camrec_sessions_opened_total)" = 0 ]
+	[ "$(sample camrec_sessions_recovered_total)" = 0 ]
+
+	# A recording: what was written is what the session folder holds.
+	camsim -u "ws://127.0.0.1:$port/android-cam" --clip clip.h264 2>camsim.log &
+	pids="$pids $!"
+	wait_for "ctl -c run/ctl.fifo -s run/status.json list | grep -q android" 10
+	ctl -c run/ctl.fifo -s run/status.json start 16:9 4 30 >/dev/null
+	wait_for "grep -q '\"recording\":true' run/status.json" 10
+	sleep 1
+	ctl -c run/ctl.fifo -s run/status.json stop >/dev/null
+	wait_for "grep -q 'mp4=ok' camrec.log" 30
+	wait_for "grep -q '\"sessions_closed_total\":1' run/status.json" 10
+	scrape /metrics "$port" >scrape.txt
+	run -0 promcheck
+	[ "$(sample camrec_sessions_opened_total)" = 1 ]
+	[ "$(sample camrec_sessions_closed_total)" = 1 ]
+	[ "$(sample camrec_sessions_failed_total)" = 0 ]
+	[ "$(sample 'camrec_connections_total{kind="android"}')" = 2 ]
+	session=$(echo rec/127.0.0.1_*)
+	frames=$(($(wc -l <"$session/index.tsv") - 1))
+	bytes=$(stat -c %s "$session/stream.h264")
+	[ "$frames" -gt 10 ]
+	[ "$(sample camrec_written_frames_total)" = "$frames" ]
+	[ "$(sample camrec_written_bytes_total)" = "$bytes" ]
+	grep -Eqx "camrec_camera_written_frames_total\{conn=\"2\",peer=\"127.0.0.1\"\} $frames" scrape.txt
+	grep -Eqx "camrec_camera_written_bytes_total\{conn=\"2\",peer=\"127.0.0.1\"\} $bytes" scrape.txt
+	# The log: one line for the session's opening and one for its end,
+	# naming it (and so the camera); none per frame.
+	abs=$PWD/$session
+	[ "$(grep -cF "sessionwriter: $abs: opened by capture_started, conn 2, device camsim" camrec.log)" -eq 1 ]
+	# Frames are pictures: the codec config in the index is no frame.
+	[ "$(grep -cE "^sessionwriter: $abs: closed by capture_stopped, conn 2, [0-9]+ frames, $bytes bytes$" camrec.log)" -eq 1 ]
+	[ "$(wc -l <camrec.log)" -lt 15 ]
+	# wsrecv received every frame the session holds, and the client's.
+	[ "$(sample camrec_received_bytes_total)" -gt $((bytes + 1027)) ]
+	[ "$(sample camrec_finalize_duration_seconds_count)" = 1 ]
+	# The same facts as JSON, for scripts.
+	metrics --once --json -R run >status.json
+	jq -e --argjson f "$frames" --argjson b "$bytes" '
+		.camrec_written_frames_total == $f and .camrec_written_bytes_total == $b and
+		.camrec_sessions_closed_total == 1 and .camrec_received_messages_total > 5 and
+		(.camrec_connections_total[] | select(.kind == "android") | .value) == 2 and
+		(.camrec_camera_written_bytes_total[] | select(.conn == "2") | .peer) == "127.0.0.1" and
+		.camrec_disk_free_bytes > 0' status.json
+	# No metrics server of its own.
+	run -1 pgrep -f "metrics -H 127.0.0.1"
+	kill -TERM "$camrec_pid"
+	wait "$camrec_pid"
+	camrec_pid=
+}
+
+@test "metrics: wsrecv answers 503 when metrics cannot run, and serves on" {
+	mkdir run
+	env PATH=/usr/bin:/bin "$(command -v wsrecv)" -H 127.0.0.1 -p "$port" --metrics run >/dev/null 2>wsrecv.log &
+	pids="$pids $!"
+	wait_port "$port"
+	run -0 scrape /metrics "$port"
+	[ "$output" = 503 ]
+	grep -q 'wsrecv: /metrics: cannot run metrics: No such file or directory' wsrecv.log
+	run -0 scrape /metrics "$port"
+	[ "$output" = 503 ]
+	run -0 scrape /other "$port"
+	[ "$output" = 404 ]
 }
 
 @test "metrics: a recorder's scrape while a camera records and after, clean for promtool" {
@@ -119,6 +208,12 @@ promcheck() {
 	[ "$(sample camrec_hook_runs_total)" = 3 ]
 	[ "$(sample camrec_hook_failures_total)" = 1 ]
 	[ "$(sample camrec_prune_runs_total)" = 0 ]
+	# The JSON form gives back the peer exactly, and the same counts.
+	metrics --once --json -d rec -R run >status.json
+	[ "$(jq -r '.camrec_camera_recording[] | select(.conn == "7") | .peer' status.json)" = $'a"b\\c\nd' ]
+	jq -e '.camrec_hook_runs_total == 3 and .camrec_hook_failures_total == 1 and
+		(.camrec_sessions[] | select(.state == "other") | .value) == 1 and
+		(.camrec_camera_frames_per_second[] | select(.conn == "8") | .value) == 12.5' status.json
 	run -0 scrape /
 	[ "$output" = 404 ]
 	run -0 scrape '/metrics/../x'
@@ -155,9 +250,28 @@ promcheck() {
 	grep -q 'camrec: metrics exited with status 1; stopping the recorder' camrec.log
 }
 
+@test "metrics: --once prints the exposition, the folder from the status file" {
+	mkdir -p rec/a run
+	printf '{"state":"closed"}' >rec/a/session.json
+	printf '{"format":"camrec-status 1","cameras":[],"recordings":"%s","counters":{"sessions_opened_total":4,"written_bytes_total":77}}\n' "$PWD/rec" >run/status.json
+	printf '{"counters":{"connections_total":{"esp":2},"received_bytes_total":99}}\n' >run/wsrecv.counters
+	metrics --once -R run >scrape.txt
+	sed -i 1i200 scrape.txt
+	run -0 promcheck
+	[ "$(sample 'camrec_sessions{state="closed"}')" = 1 ]
+	[ "$(sample camrec_sessions_opened_total)" = 4 ]
+	[ "$(sample camrec_written_bytes_total)" = 77 ]
+	[ "$(sample 'camrec_connections_total{kind="esp"}')" = 2 ]
+	[ "$(sample camrec_received_bytes_total)" = 99 ]
+	grep -q '^camrec_disk_free_bytes ' scrape.txt
+}
+
 @test "metrics: usage, --help, --version" {
 	run -0 metrics --help
-	[ "$output" = "usage: metrics [-v] [-H host] [-p port] [-d dir] [-R rundir] [-s status]" ]
+	[ "${lines[0]}" = "usage: metrics [-v] [--once [--json]] [-H host] [-p port] [-d dir] [-R rundir]" ]
+	[ "${lines[1]}" = "               [-s status]" ]
+	run -2 metrics --json
+	[ "$output" = "metrics: --json goes with --once" ]
 	run -0 metrics --version
 	[[ "$output" == "metrics (camrec) "* ]]
 	run -2 metrics -p 0

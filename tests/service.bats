@@ -166,6 +166,54 @@ install_tree() {
 	[ "$(sed -n 2p run/hooks.counts)" = "failures 2" ]
 }
 
+@test "hooks: a hook lost to a kill -9 of camrec.sh runs at the next start; prune keeps its session meanwhile" {
+	make_clip clip.h264
+	# Slow until ./release exists.
+	printf '#!/bin/sh\necho "$CAMREC_EVENT $CAMREC_SESSION_DIR" >>"$1"\n[ -e "$2" ] || exec sleep 600\n' >hook.sh
+	chmod +x hook.sh
+	settings "hooks.on_session_finalized=[\"$PWD/hook.sh\", \"$PWD/started\", \"$PWD/release\"]" \
+		'hooks.timeout=600'
+	start_camrec
+	phone
+	wait_for "[ -s started ]" 90
+	dir=$(echo "$PWD"/rec/*/)
+	dir=${dir%/}
+	[ "$(cat "$dir/.hook-due")" = finalized ]
+	all=$(descendants "$camrec_pid")
+	kill -9 "$camrec_pid"
+	wait "$camrec_pid" 2>/dev/null || :
+	camrec_pid=
+	GONE_WAIT=15 gone $all
+	[ "$(cat "$dir/.hook-due")" = finalized ]
+	# Nothing else would keep the session from prune.
+	run -1 prune -v --max-total 1K rec
+	[[ "$output" == *"prune: kept rec/${dir##*/}: "*": its hook is due"* ]]
+	[ -f "$dir/stream.mp4" ]
+
+	touch release
+	start_camrec
+	wait_for "[ ! -e '$dir/.hook-due' ]" 60
+	[ "$(wc -l <started)" -eq 2 ]
+	[ "$(sed -n 2p started)" = "finalized $dir" ]
+	grep -qF "camrec: $dir: its hook did not finish in an earlier run; running it again" camrec.log
+	grep -q "^hookrun: .*hook.sh: exit 0" camrec.log
+	stop_camrec
+	[ "$(cat run/hooks.counts)" = "$(printf 'runs 1\nfailures 0')" ]
+	# Done: prune may take it now.
+	run prune --max-total 1K rec
+	[ ! -e "$dir" ]
+}
+
+@test "hooks: a due mark with no hook set any more is dropped, said once" {
+	mkdir -p rec/s
+	printf 'finalized\n' >rec/s/.hook-due
+	settings
+	start_camrec
+	stop_camrec
+	[ ! -e rec/s/.hook-due ]
+	grep -qF "camrec: $PWD/rec/s: no hook for it any more; dropping its due mark" camrec.log
+}
+
 @test "hooks, metrics, retention: everything camrec.sh started dies with it" {
 	make_clip clip.h264
 	printf '#!/bin/sh\necho "$$" >"$1"\nexec sleep 600\n' >slow.sh

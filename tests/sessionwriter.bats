@@ -412,7 +412,7 @@ record() {
 @test "usage: --help, --version, bad options" {
 	run sessionwriter --help
 	[ "$status" -eq 0 ]
-	[ "$output" = "usage: sessionwriter [-d dir] [-s seconds] [--segment-grace seconds] [--esp-idle seconds] [--images[=N]] [--status file] [file]" ]
+	[ "$output" = "usage: sessionwriter [-v] [-d dir] [-s seconds] [--segment-grace seconds] [--esp-idle seconds] [--images[=N]] [--status file] [file]" ]
 	run sessionwriter --version
 	[ "$status" -eq 0 ]
 	[[ "$output" == "sessionwriter (camrec) "* ]]

@@ -26,9 +26,10 @@ const struct key schema_keys[] = {
 	{ "retention.max_age", KEY_AGE, 0, 0, NULL },
 	{ "retention.max_total", KEY_SIZE, 0, 0, NULL },
 	{ "retention.interval", KEY_UINT, 10, 86400, "300" },
-	{ "metrics.enabled", KEY_BOOL, 0, 0, "false" },
+	/* Without a port of their own, /metrics on the cameras' port. */
+	{ "metrics.enabled", KEY_BOOL, 0, 0, "true" },
 	{ "metrics.host", KEY_STRING, 0, 0, "\"127.0.0.1\"" },
-	{ "metrics.port", KEY_UINT, 1, 65535, "50002" },
+	{ "metrics.port", KEY_UINT, 1, 65535, NULL },
 	{ NULL, 0, 0, 0, NULL },
 };
 

@@ -1,6 +1,7 @@
 /* What a scrape shows is read fresh each time from what the recorder
- * already leaves on disk: sessionwriter's status file (the cameras now),
- * the counters camrec.sh keeps in its run folder (finalize, hooks, prune),
+ * already leaves on disk: sessionwriter's status file (the cameras now,
+ * its counters, where it records), wsrecv's counters file, the counters
+ * camrec.sh keeps in its run folder (finalize, hooks, prune, recovery),
  * the session folders and the filesystem under them. Nothing here is kept
  * between scrapes, so a restarted metrics server shows the same numbers. */
 #include <dirent.h>
@@ -31,10 +32,110 @@ header(struct text *t, const char *name, const char *type, const char *help)
 	text_add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void
-cameras(const char *status, struct text *t)
+/* One counter of a "counters" object; 0 when it is missing. */
+static unsigned long long
+count(json_t *root, const char *key, const char *sub)
 {
-	json_t *root = status ? json_load_file(status, 0, NULL) : NULL;
+	json_t *v = json_object_get(json_object_get(root, "counters"), key);
+
+	if (sub != NULL)
+		v = json_object_get(v, sub);
+	return json_is_integer(v) && json_integer_value(v) > 0 ?
+	    (unsigned long long)json_integer_value(v) : 0;
+}
+
+static double
+seconds(json_t *root, const char *key, const char *sub)
+{
+	json_t *v = json_object_get(json_object_get(root, "counters"), key);
+
+	v = json_object_get(v, sub);
+	return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+/* A counter of one series per connection, from the status file. */
+static void
+per_camera(json_t *cams, const char *name, const char *key, const char *help,
+    struct text *t)
+{
+	const char *peer;
+	json_t *c;
+	size_t i;
+
+	header(t, name, "counter", help);
+	json_array_foreach(cams, i, c) {
+		peer = json_string_value(json_object_get(c, "peer"));
+		text_add(t, "%s{conn=\"%lld\",peer=\"", name,
+		    (long long)json_integer_value(json_object_get(c, "conn")));
+		text_label(t, peer ? peer : "");
+		text_add(t, "\"} %lld\n",
+		    (long long)json_integer_value(json_object_get(c, key)));
+	}
+}
+
+/* wsrecv's --counters file: what came in, and how long reading waited. */
+static void
+received(json_t *root, struct text *t)
+{
+	size_t k;
+
+	header(t, "camrec_connections_total", "counter",
+	    "WebSocket connections accepted, by kind of connection.");
+	for (k = 0; k < 4; k++)
+		text_add(t, "camrec_connections_total{kind=\"%s\"} %llu\n",
+		    conn_kinds[k], count(root, "connections_total", conn_kinds[k]));
+	header(t, "camrec_received_messages_total", "counter",
+	    "Messages received from cameras.");
+	text_add(t, "camrec_received_messages_total %llu\n",
+	    count(root, "messages_received_total", NULL));
+	header(t, "camrec_received_bytes_total", "counter",
+	    "Bytes of the messages received from cameras.");
+	text_add(t, "camrec_received_bytes_total %llu\n",
+	    count(root, "received_bytes_total", NULL));
+	header(t, "camrec_backpressure_seconds_total", "counter",
+	    "Time wsrecv stopped reading cameras: stdout, frameparse was behind; "
+	    "budget, the memory budget was spent.");
+	text_add(t, "camrec_backpressure_seconds_total{cause=\"stdout\"} %.6f\n",
+	    seconds(root, "backpressure_seconds_total", "stdout"));
+	text_add(t, "camrec_backpressure_seconds_total{cause=\"budget\"} %.6f\n",
+	    seconds(root, "backpressure_seconds_total", "budget"));
+	header(t, "camrec_queued_bytes", "gauge",
+	    "Bytes of records waiting in wsrecv for frameparse.");
+	text_add(t, "camrec_queued_bytes %llu\n", count(root, "queued_bytes", NULL));
+	header(t, "camrec_reassembly_bytes", "gauge",
+	    "Bytes of messages wsrecv is still receiving.");
+	text_add(t, "camrec_reassembly_bytes %llu\n", count(root, "reassembly_bytes", NULL));
+}
+
+/* sessionwriter's counters, from its status file. */
+static void
+written(json_t *root, struct text *t)
+{
+	static const char *const ends[] = { "opened", "closed", "failed" };
+	char key[64], name[80];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(key, sizeof key, "sessions_%s_total", ends[i]);
+		snprintf(name, sizeof name, "camrec_%s", key);
+		header(t, name, "counter", i == 0 ? "Sessions opened." : i == 1 ?
+		    "Sessions closed and complete." :
+		    "Sessions that a write error ended or kept from opening.");
+		text_add(t, "%s %llu\n", name, count(root, key, NULL));
+	}
+	header(t, "camrec_written_frames_total", "counter",
+	    "Frames, images and segments written into sessions.");
+	text_add(t, "camrec_written_frames_total %llu\n",
+	    count(root, "written_frames_total", NULL));
+	header(t, "camrec_written_bytes_total", "counter",
+	    "Bytes of frames, images and segments written into sessions.");
+	text_add(t, "camrec_written_bytes_total %llu\n",
+	    count(root, "written_bytes_total", NULL));
+}
+
+static void
+cameras(json_t *root, struct text *t)
+{
 	json_t *cams = json_object_get(root, "cameras"), *c;
 	unsigned long long count[4] = { 0 };
 	const char *kind, *peer;
@@ -79,7 +180,10 @@ cameras(const char *status, struct text *t)
 		text_label(t, peer ? peer : "");
 		text_add(t, "\"} %.0f\n", json_number_value(json_object_get(c, "kbps")) * 1000 / 8);
 	}
-	json_decref(root);
+	per_camera(cams, "camrec_camera_written_frames_total", "frames_written",
+	    "Frames (images, segments) of this connection written into sessions.", t);
+	per_camera(cams, "camrec_camera_written_bytes_total", "bytes_written",
+	    "Bytes of this connection's frames written into sessions.", t);
 }
 
 /* One "NAME VALUE" counter, or "le SECONDS COUNT", from a counts file. */
@@ -142,6 +246,11 @@ counters(const char *rundir, struct text *t)
 	header(t, "camrec_hook_failures_total", "counter",
 	    "Session hooks that failed or timed out.");
 	text_add(t, "camrec_hook_failures_total %llu\n", n.failures);
+
+	read_counts(rundir, "recover.counts", &n);
+	header(t, "camrec_sessions_recovered_total", "counter",
+	    "Sessions a crash left open, recovered at the recorder's start.");
+	text_add(t, "camrec_sessions_recovered_total %llu\n", n.runs);
 
 	read_counts(rundir, "prune.counts", &n);
 	header(t, "camrec_prune_runs_total", "counter", "Retention runs of prune.");
@@ -206,7 +315,7 @@ sessions(const char *recordings, struct text *t)
 	unsigned long long count[NSTATES] = { 0 }, finalized = 0, bytes = 0;
 	struct statvfs vfs;
 	struct dirent *e;
-	DIR *d = opendir(recordings);
+	DIR *d = recordings ? opendir(recordings) : NULL;
 	int fd, done, have_disk;
 	size_t i;
 
@@ -237,7 +346,7 @@ sessions(const char *recordings, struct text *t)
 	    "Bytes of the files in the session folders.");
 	text_add(t, "camrec_recordings_bytes %llu\n", bytes);
 
-	have_disk = statvfs(recordings, &vfs) == 0;
+	have_disk = recordings != NULL && statvfs(recordings, &vfs) == 0;
 	header(t, "camrec_disk_free_bytes", "gauge",
 	    "Bytes free for the recorder on the recordings' filesystem.");
 	if (have_disk)
@@ -250,10 +359,33 @@ sessions(const char *recordings, struct text *t)
 		    (unsigned long long)vfs.f_blocks * vfs.f_frsize);
 }
 
+static json_t *
+load(const char *dir, const char *path)
+{
+	char buf[4096];
+
+	if (dir != NULL && path != NULL) {
+		snprintf(buf, sizeof buf, "%s/%s", dir, path);
+		path = buf;
+	}
+	return path != NULL ? json_load_file(path, 0, NULL) : NULL;
+}
+
 void
 collect(const struct sources *src, struct text *t)
 {
-	cameras(src->status, t);
-	sessions(src->recordings, t);
+	json_t *status = load(NULL, src->status);
+	json_t *wsrecv = load(src->rundir, src->rundir ? "wsrecv.counters" : NULL);
+	const char *recordings = src->recordings;
+
+	/* Where sessionwriter records, unless told. */
+	if (recordings == NULL)
+		recordings = json_string_value(json_object_get(status, "recordings"));
+	cameras(status, t);
+	received(wsrecv, t);
+	written(status, t);
+	sessions(recordings, t);
 	counters(src->rundir, t);
+	json_decref(status);
+	json_decref(wsrecv);
 }

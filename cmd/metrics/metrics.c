@@ -1,19 +1,22 @@
-/* metrics: the recorder's numbers for Prometheus, over HTTP.
+/* metrics: the recorder's numbers for Prometheus.
  *
+ *	metrics --once -R /run/camrec
  *	metrics -d recordings -R /run/camrec
  *
- * camrec.sh starts it when the settings enable it. It serves GET /metrics
- * in the text exposition format, built at each scrape from what the
- * recorder leaves on disk (collect.c), so it shares no state with the
- * programs that record and cannot slow them down. It listens on its own
- * address, 127.0.0.1 unless told otherwise: the numbers stay off the
- * cameras' network. */
+ * The exposition is built from what the recorder leaves on disk
+ * (collect.c), so it shares no state with the programs that record and
+ * cannot slow them down. With --once it is printed and metrics exits:
+ * that is how wsrecv answers GET /metrics on the cameras' port, one run
+ * per scrape. Without, metrics is an HTTP server of its own, which
+ * camrec.sh starts when the settings give the metrics a port of their
+ * own, 127.0.0.1 unless told otherwise. */
 #include <err.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -37,8 +40,9 @@ struct pss {
 static void
 usage(FILE *f, int status)
 {
-	fprintf(f, "usage: metrics [-v] [-H host] [-p port] [-d dir] [-R rundir] "
-	    "[-s status]\n");
+	fprintf(f, "usage: metrics [-v] [--once [--json]] [-H host] [-p port] "
+	    "[-d dir] [-R rundir]\n"
+	    "               [-s status]\n");
 	exit(status);
 }
 
@@ -122,6 +126,26 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+static int
+print_once(const char *recordings, const char *status, const char *rundir,
+    int as_json)
+{
+	struct sources src = { recordings, status, rundir };
+	struct text body = { 0 };
+	char *json = NULL;
+
+	collect(&src, &body);
+	if (body.failed || (as_json && (json = json_from_text(&body)) == NULL))
+		errx(1, "memory");
+	if ((json != NULL ? writeall(STDOUT_FILENO, json, strlen(json)) < 0 ||
+	    writeall(STDOUT_FILENO, "\n", 1) < 0 :
+	    writeall(STDOUT_FILENO, body.p, body.len) < 0))
+		err(1, "stdout");
+	free(json);
+	text_free(&body);
+	return 0;
+}
+
 static const struct lws_protocols protocols[] = {
 	{ "http", callback, sizeof(struct pss), 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
@@ -131,6 +155,8 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "once", no_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
 		STD_LONGOPTS,
 	};
 	struct lws_context_creation_info info;
@@ -138,11 +164,11 @@ main(int argc, char *argv[])
 	struct lws_vhost *vh;
 	struct sources *src;
 	struct sigaction sa;
-	const char *host = "127.0.0.1", *recordings = "recordings", *rundir = NULL,
+	const char *host = "127.0.0.1", *recordings = NULL, *rundir = NULL,
 	    *status = NULL;
 	char *status_path = NULL;
 	uint64_t port = DEFAULT_PORT;
-	int c, verbose = 0;
+	int c, verbose = 0, once = 0, as_json = 0;
 
 	while ((c = getopt_long(argc, argv, "vH:p:d:R:s:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -165,6 +191,12 @@ main(int argc, char *argv[])
 		case 's':
 			status = optarg;
 			break;
+		case 'o':
+			once = 1;
+			break;
+		case 'j':
+			as_json = 1;
+			break;
 		default:
 			return std_option(c, "metrics", usage);
 		}
@@ -175,10 +207,21 @@ main(int argc, char *argv[])
 		usage(stderr, 2);
 	if (*host == '\0')
 		errx(2, "-H: empty host");
+	if (as_json && !once)
+		errx(2, "--json goes with --once");
 	if (status == NULL && rundir != NULL) {
 		if (asprintf(&status_path, "%s/status.json", rundir) < 0)
 			errx(1, "memory");
 		status = status_path;
+	}
+
+	/* Without -R or -d, the folder of a recorder run by hand. */
+	if (recordings == NULL && rundir == NULL)
+		recordings = "recordings";
+	if (once) {
+		c = print_once(recordings, status, rundir, as_json);
+		free(status_path);
+		return c;
 	}
 
 	memset(&sa, 0, sizeof sa);

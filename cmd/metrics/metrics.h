@@ -2,6 +2,7 @@
  *   metrics.c  main: options, the HTTP server, one response per scrape
  *   collect.c  the exposition: reads the status file, the counters
  *              camrec.sh keeps, the recordings folder and the disk
+ *   json.c     the exposition as one JSON document (--json)
  *   text.c     a growing text buffer and Prometheus label escaping
  * No file reads another's globals: what a lower file needs is passed in. */
 #ifndef METRICS_H
@@ -20,6 +21,10 @@ void text_add(struct text *t, const char *fmt, ...)
 /* s as a label value: backslash, double quote and newline escaped. */
 void text_label(struct text *t, const char *s);
 void text_free(struct text *t);
+
+/* json.c */
+/* The samples of an exposition as JSON text (to free), or NULL. */
+char *json_from_text(const struct text *t);
 
 /* collect.c */
 struct sources {

@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The file camrec.sh keeps in a session folder while its hook is due. */
+#define HOOK_DUE ".hook-due"
+
 /* What a folder of the recordings folder is, and whether prune may
  * delete it. */
 enum kind {
@@ -18,7 +21,7 @@ enum kind {
 	KIND_OPEN,		/* session.json says recording */
 	KIND_UNFINALIZED,	/* ended, but no stream.mp4 yet */
 	KIND_FINALIZING,	/* temporaries of a live mux or thumb */
-	KIND_BUSY,		/* locked: finalize.sh, hookrun or a writer */
+	KIND_BUSY,		/* locked, or its hook is due (HOOK_DUE) */
 	KIND_OTHER,		/* not a session (or not one prune understands) */
 };
 

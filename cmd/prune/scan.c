@@ -230,6 +230,9 @@ scan(int root_fd, struct listing *l, int64_t now_us)
 		 * matters, and they wait for it rather than fail. */
 		if (flock(dir_fd, LOCK_EX | LOCK_NB) < 0)
 			keep(e, KIND_BUSY, "in use (being finalized, or a hook runs)");
+		/* camrec.sh's mark: its hook (an upload, say) has yet to run. */
+		else if (faccessat(dir_fd, HOOK_DUE, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			keep(e, KIND_BUSY, "its hook is due");
 		else if (leftover(de->d_name))
 			e->kind = KIND_LEFTOVER;
 		else

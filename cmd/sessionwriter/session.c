@@ -467,12 +467,16 @@ json:
 	}
 	s->opened_t_us = t_us;
 	c->s = s;
+	ss->counts.opened++;
+	if (ss->verbose)
+		event_opened(c, s->dir, started_by);
 	return 0;
 fail:
 	/* A folder with no frame is worth nothing: it goes. */
 	if (s->dir != NULL)
 		remove_folder(s);
 	ss->write_failed = 1;
+	ss->counts.failed++;
 	retry_later(c, t_us, 0);
 	session_free(s);
 	return -1;
@@ -564,6 +568,7 @@ session_fail(struct conn *c, uint64_t t_us, const char *what, int errnum)
 	}
 	free(text);
 	print_line("failed", s->dir);
+	s->ss->counts.failed++;
 	session_free(s);
 }
 
@@ -609,6 +614,10 @@ put_entry(struct session *s, const struct rec_frame *f, uint64_t t_us, const cha
 	s->lines_len += index_format(s->lines + s->lines_len, &e);
 	/* Only now is the payload part of the session. */
 	s->offset += f->payload_len;
+	s->conn->frames_written++;
+	s->conn->bytes_written += f->payload_len;
+	s->ss->counts.frames++;
+	s->ss->counts.bytes += f->payload_len;
 	if (f->kind == FRAME_CONFIG) {
 		s->config_packets++;
 	} else if (f->kind == FRAME_JPEG) {
@@ -747,6 +756,11 @@ session_end(struct conn *c, uint64_t t_us, const char *ended_by)
 		return;
 	}
 	print_line("closed", s->dir);
+	s->ss->counts.closed++;
+	if (s->ss->verbose)
+		event_closed(c, s->dir, ended_by, s->kind == SESSION_SEGMENTS ?
+		    s->segments : s->frames, s->kind == SESSION_SEGMENTS ?
+		    s->segment_bytes : s->offset);
 	session_free(s);
 	c->s = NULL;
 }
@@ -855,6 +869,10 @@ session_segment(struct conn *c, const struct rec_segment *sg, uint64_t t_us)
 	s->tsv_bytes += len;
 	s->segments++;
 	s->segment_bytes += sg->mp4_len;
+	c->frames_written++;
+	c->bytes_written += sg->mp4_len;
+	s->ss->counts.frames++;
+	s->ss->counts.bytes += sg->mp4_len;
 	if (s->first_id == NULL)
 		s->first_id = id_text(sg->id, sg->id_len);
 	free(s->last_id);

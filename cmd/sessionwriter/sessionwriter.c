@@ -135,7 +135,7 @@ grace_deadline(void)
 static void
 usage(FILE *f, int status)
 {
-	fprintf(f, "usage: sessionwriter [-d dir] [-s seconds] [--segment-grace seconds] "
+	fprintf(f, "usage: sessionwriter [-v] [-d dir] [-s seconds] [--segment-grace seconds] "
 	    "[--esp-idle seconds] [--images[=N]] [--status file] [file]\n");
 	exit(status);
 }
@@ -682,8 +682,11 @@ main(int argc, char *argv[])
 	uint64_t keep_images = 0;
 	int ch, got = 0;
 
-	while ((ch = getopt_long(argc, argv, "d:s:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "vd:s:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'v':
+			w.sessions.verbose = 1;
+			break;
 		case 'd':
 			w.sessions.root = optarg;
 			break;
@@ -726,7 +729,8 @@ main(int argc, char *argv[])
 		name = argv[0];
 	if (mkdir(w.sessions.root, 0755) < 0 && errno != EEXIST)
 		err(1, "%s", w.sessions.root);
-	if (status_file != NULL && status_open(&w.status, status_file) < 0)
+	if (status_file != NULL && status_open(&w.status, status_file,
+	    w.sessions.root, &w.sessions.counts) < 0)
 		err(1, NULL);
 	if (keep_images > 0 && images_open(&w.images, w.sessions.root, keep_images) < 0)
 		err(1, "%s/%s", w.sessions.root, IMAGES_DIR);

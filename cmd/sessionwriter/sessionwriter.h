@@ -8,6 +8,7 @@
  *   status.c         the --status file; its state in struct status
  *   segment.c        one MP4 segment's files, for session.c
  *   jsontext.c       json_text, for session.c and status.c
+ *   events.c         -v: a line for each session opened and ended
  * No file reads another's globals: what a lower file needs is passed in. */
 #ifndef SESSIONWRITER_H
 #define SESSIONWRITER_H
@@ -50,8 +51,17 @@ struct held {
 struct unwritten;
 
 /* What session.c keeps across sessions; sessionwriter.c owns it. */
+/* What sessionwriter did since it started, for metrics(1): the status
+ * file carries them. */
+struct session_counts {
+	uint64_t opened, closed, failed;	/* sessions */
+	uint64_t frames, bytes;		/* payloads written, all sessions */
+};
+
 struct sessions {
 	const char *root;		/* -d DIR */
+	struct session_counts counts;
+	int verbose;			/* -v: a line for each session event */
 	int sync;			/* -s 0 turns every fsync off */
 	int write_failed;		/* some session failed to write */
 	struct session *dirty_first;	/* written since the last sync */
@@ -61,6 +71,8 @@ struct sessions {
 /* What status.c keeps between writes of the status file. */
 struct status {
 	char *path, *tmp;		/* NULL: no --status */
+	char *recordings;		/* -d DIR made absolute, or NULL */
+	const struct session_counts *counts;
 	uint64_t last_write_t_us;
 	int written, pending, warned;
 };
@@ -199,6 +211,7 @@ struct conn {
 	char *esp_ack;			/* that ACK's text, for capture_message */
 	uint64_t last_image_t_us;
 
+	uint64_t frames_written, bytes_written;	/* into its sessions */
 	struct rate rate;
 	uint64_t rate_since_us;		/* start of the current run of frames */
 	uint64_t rate_last_us;
@@ -257,7 +270,10 @@ void images_add(struct images *im, const unsigned char *jpeg, size_t len, int64_
 void images_close(struct images *im);
 
 /* status.c; first is the list of connections, now_us the newest arrival time. */
-int status_open(struct status *st, const char *path);
+/* root: the recordings folder, named in the file (absolute) for metrics;
+ * counts: shown with every write. */
+int status_open(struct status *st, const char *path, const char *root,
+    const struct session_counts *counts);
 void status_rate(struct conn *c, uint64_t t_us, size_t bytes);
 /* Rewrite the status file now (force) or when a second of stream time passed. */
 void status_update(struct status *st, const struct conn *first, uint64_t now_us, int force);
@@ -273,6 +289,11 @@ int segment_store(int dir_fd, int sync, const struct rec_segment *sg,
     struct segment_names *names, char *name, const char **what);
 /* Remove a stored segment's two files again. */
 void segment_unstore(int dir_fd, const char *name);
+
+/* events.c */
+void event_opened(const struct conn *c, const char *dir, const char *started_by);
+void event_closed(const struct conn *c, const char *dir, const char *ended_by,
+    uint64_t frames, uint64_t bytes);
 
 /* jsontext.c */
 /* A JSON string of s[0..len); bytes that are not UTF-8 (or NUL) become '?'. */

@@ -21,12 +21,16 @@
 static void status_write(struct status *st, const struct conn *first, uint64_t now_us);
 
 int
-status_open(struct status *st, const char *path)
+status_open(struct status *st, const char *path, const char *root,
+    const struct session_counts *counts)
 {
 	size_t len = strlen(path) + sizeof ".tmp";
 
 	if ((st->path = strdup(path)) == NULL || (st->tmp = malloc(len)) == NULL)
 		return -1;
+	/* NULL when it cannot be made absolute: metrics then has no folder. */
+	st->recordings = realpath(root, NULL);
+	st->counts = counts;
 	snprintf(st->tmp, len, "%s.tmp", path);
 	return 0;
 }
@@ -112,6 +116,8 @@ camera(const struct conn *c, uint64_t now_us)
 	json_object_set_new(o, "session", c->s ? json_string(c->s->dir) : json_null());
 	json_object_set_new(o, "fps", json_real((double)(long long)(fps * 10 + 0.5) / 10));
 	json_object_set_new(o, "kbps", json_real((double)(long long)(kbps * 10 + 0.5) / 10));
+	json_object_set_new(o, "frames_written", json_integer((json_int_t)c->frames_written));
+	json_object_set_new(o, "bytes_written", json_integer((json_int_t)c->bytes_written));
 	json_object_set_new(o, "last_text", c->have_text ?
 	    json_text(c->last_text, strlen(c->last_text)) : json_null());
 	json_object_set_new(o, "last_text_us", c->have_text ?
@@ -120,6 +126,21 @@ camera(const struct conn *c, uint64_t now_us)
 	    json_string(c->last_status) : json_null());
 	json_object_set_new(o, "last_status_us", c->have_status ?
 	    json_integer((json_int_t)c->last_status_us) : json_null());
+	return o;
+}
+
+/* Totals since sessionwriter started; the names are those of metrics(1)
+ * without camrec_. */
+static json_t *
+counters(const struct session_counts *n)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "sessions_opened_total", json_integer((json_int_t)n->opened));
+	json_object_set_new(o, "sessions_closed_total", json_integer((json_int_t)n->closed));
+	json_object_set_new(o, "sessions_failed_total", json_integer((json_int_t)n->failed));
+	json_object_set_new(o, "written_frames_total", json_integer((json_int_t)n->frames));
+	json_object_set_new(o, "written_bytes_total", json_integer((json_int_t)n->bytes));
 	return o;
 }
 
@@ -173,6 +194,10 @@ status_write(struct status *st, const struct conn *first, uint64_t now_us)
 	for (c = first; c != NULL; c = c->next)
 		json_array_append_new(cams, camera(c, now_us));
 	json_object_set_new(o, "cameras", cams);
+	if (st->recordings != NULL)
+		json_object_set_new(o, "recordings", json_text(st->recordings,
+		    strlen(st->recordings)));
+	json_object_set_new(o, "counters", counters(st->counts));
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (text == NULL)

@@ -5,7 +5,8 @@
  * one, nor a symbolic link can lead out, and the kernel checks it at the
  * moment of opening. Names that begin with a dot (temporaries, the lock)
  * and anything but regular files are never served; there are no folder
- * listings. The list of recordings is made by reclist.c. */
+ * listings. The list of recordings is made by reclist.c; /metrics, with
+ * --metrics, by scrape.c. */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,8 @@ struct http_req {
 	off_t pos, end;		/* bytes still to send: [pos, end) */
 	char *body;		/* or a body made here */
 	size_t body_len, body_pos;
+	struct scrape *scrape;	/* or metrics(1) still to answer */
+	int head;
 };
 
 int
@@ -143,6 +146,7 @@ req_free(struct http_req **slot)
 		return;
 	if (r->fd >= 0)
 		close(r->fd);
+	scrape_cancel(r->scrape);
 	free(r->body);
 	free(r);
 	*slot = NULL;
@@ -268,6 +272,43 @@ respond_file(struct lws *wsi, struct http_req **slot, int root, const char *rel,
 	    to - from, rr == 1 ? crange : NULL, head);
 }
 
+/* /metrics: the headers wait for metrics(1)'s output (http_writeable). */
+static int
+metrics(struct lws *wsi, struct http_req **slot, const char *rundir, int head)
+{
+	struct http_req *r;
+
+	req_free(slot);
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		err(1, "memory");
+	r->fd = -1;
+	r->head = head;
+	if ((r->scrape = scrape_start(wsi, rundir)) == NULL) {
+		free(r);
+		return respond_text(wsi, slot, 503, "metrics unavailable\n", head);
+	}
+	*slot = r;
+	return 0;
+}
+
+static int
+metrics_answer(struct lws *wsi, struct http_req **slot)
+{
+	struct http_req *r = *slot;
+	char *out;
+	size_t len;
+	int head = r->head, ok = scrape_result(r->scrape, &out, &len);
+
+	if (ok < 0)
+		return 0;	/* woken early: the output is not all there */
+	scrape_cancel(r->scrape);
+	r->scrape = NULL;
+	if (ok == 0)
+		return respond_text(wsi, slot, 503, "metrics failed\n", head);
+	return respond_body(wsi, slot, "text/plain; version=0.0.4; charset=utf-8",
+	    out, len, head);
+}
+
 /* LWS_CALLBACK_HTTP: uri is the decoded path of len bytes. */
 int
 http_request(const struct http *h, struct lws *wsi, struct http_req **slot,
@@ -283,6 +324,8 @@ http_request(const struct http *h, struct lws *wsi, struct http_req **slot,
 	if (strlen(uri) != len || len == 0 || uri[0] != '/' ||
 	    !path_ok(uri + 1, len - 1))
 		return respond_text(wsi, slot, 400, "bad path\n", head);
+	if (h->metrics != NULL && strcmp(uri, "/metrics") == 0)
+		return metrics(wsi, slot, h->metrics, head);
 	if (h->rec_fd >= 0 && strcmp(uri, "/api/recordings") == 0) {
 		if ((body = reclist_json(h->rec_fd, &blen)) == NULL)
 			return respond_text(wsi, slot, 500, "cannot list\n", head);
@@ -308,6 +351,8 @@ http_writeable(struct lws *wsi, struct http_req **slot)
 
 	if (r == NULL)
 		return 0;
+	if (r->scrape != NULL)
+		return metrics_answer(wsi, slot);
 	if (r->fd >= 0) {
 		want = r->end - r->pos > HTTP_CHUNK ? HTTP_CHUNK :
 		    (size_t)(r->end - r->pos);

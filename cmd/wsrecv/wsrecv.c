@@ -65,7 +65,8 @@ usage(FILE *f, int status)
 	    "[--view-queue bytes]\n"
 	    "              [--token-file file] [--cert file --key file "
 	    "[--tls-port port]]\n"
-	    "              [--handshake-timeout seconds] [--max-request bytes]\n");
+	    "              [--handshake-timeout seconds] [--max-request bytes]\n"
+	    "              [--metrics rundir] [--counters file]\n");
 	exit(status);
 }
 
@@ -275,6 +276,7 @@ on_open(struct server *s, struct conn *c, struct lws *wsi)
 	enum campath_kind kind;
 
 	conn_start(c, wsi, ++s->next_id, mono_us());
+	counters_conn(&s->counters, c->path);
 	/* A console or a live viewer is no camera: it is served, not
 	 * recorded. */
 	kind = campath_kind(c->path, strlen(c->path));
@@ -339,6 +341,7 @@ on_receive(struct server *s, struct conn *c, const void *in, size_t len)
 		c->rx_len = 0;
 		return 0;
 	}
+	counters_message(&s->counters, c->rx_len);
 	/* The consoles see the message before it goes to the output queue,
 	 * which owns it from then on. */
 	if (s->dev != NULL && c->rx_binary)
@@ -505,7 +508,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return dev_writeable(c);
 		return conn_writeable(c);
 	case LWS_CALLBACK_HTTP:
-		if (s->http.www_fd < 0 && s->http.rec_fd < 0)
+		if (s->http.www_fd < 0 && s->http.rec_fd < 0 && s->http.metrics == NULL)
 			break;
 		return http_request(&s->http, wsi, &c->http, in, len);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
@@ -542,6 +545,7 @@ static const struct lws_protocols protocols[] = {
 	{ ESP_PROTOCOL, ws_callback, sizeof(struct conn), 16384, 0, NULL, TX_PACKET },
 	{ CTL_PROTOCOL, ctl_callback, 0, 0, 0, NULL, 0 },
 	{ OUT_PROTOCOL, out_callback, 0, 0, 0, NULL, 0 },
+	{ SCRAPE_PROTOCOL, scrape_callback, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -625,6 +629,8 @@ main(int argc, char *argv[])
 		{ "tls-port", required_argument, NULL, 'P' },
 		{ "handshake-timeout", required_argument, NULL, 'G' },
 		{ "max-request", required_argument, NULL, 'X' },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ "counters", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -639,7 +645,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	const char *host = "0.0.0.0", *fifo = NULL, *token_file = NULL;
 	const char *cert = NULL, *key = NULL, *www = NULL, *recs = NULL;
-	const char *status = NULL;
+	const char *status = NULL, *metrics = NULL, *counters = NULL;
 	uint64_t view_queue = DEFAULT_VIEW_QUEUE;
 	int www_fd = -1, rec_fd = -1;
 	unsigned port = DEFAULT_PORT, idle_s = DEFAULT_IDLE, tls_port = 0;
@@ -717,6 +723,12 @@ main(int argc, char *argv[])
 		case 'X':
 			max_request = (unsigned)number("--max-request", optarg,
 			    MIN_REQUEST, MAX_REQUEST);
+			break;
+		case 'M':
+			metrics = optarg;
+			break;
+		case 'N':
+			counters = optarg;
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -835,6 +847,9 @@ main(int argc, char *argv[])
 	s->rx_budget = rx_budget;
 	s->http.www_fd = www_fd;
 	s->http.rec_fd = rec_fd;
+	s->http.metrics = metrics;
+	if (counters != NULL && counters_open(&s->counters, counters) < 0)
+		err(1, "memory");
 	s->views.queue_max = view_queue;
 	if (www != NULL)
 		s->dev = dev_init(s, &s->views, status);
@@ -858,6 +873,8 @@ main(int argc, char *argv[])
 		backpressure(s);
 		budget(s, NULL, mono_us());
 		trim(s, mono_us());
+		counters_tick(&s->counters, mono_us(), s->paused, s->rx_waiting > 0,
+		    out_queued(), s->rx_used, 0);
 	}
 	if (verbose)
 		fprintf(stderr, "wsrecv: messages held at most %zu bytes at once "
@@ -870,6 +887,8 @@ main(int argc, char *argv[])
 	lws_context_destroy(ctx);
 	dev_free(s->dev);
 	peers_free(&s->peers);
+	counters_tick(&s->counters, mono_us(), 0, 0, 0, 0, 1);
+	counters_close(&s->counters);
 	if (out_finish() < 0)
 		err(1, "stdout");
 	return 0;

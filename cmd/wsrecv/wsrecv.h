@@ -15,11 +15,14 @@
  *	reclist.c the list of recordings, from their session.json
  *	auth.c    the token a client must present, and refusing it
  *	gate.c    sockets dropped before a handshake, lws's log, in moderation
+ *	scrape.c  GET /metrics: metrics(1) run once, its output read
+ *	counters.c what was received, written for metrics(1) once a second
  *
  * wsrecv.c calls ctl.c, budget.c, dev.c, view.c, http.c, conn.c, out.c,
  * peers.c, auth.c and gate.c; ctl.c and budget.c call conn.c and out.c;
  * dev.c calls camcmd.c, view.c, conn.c and out.c; view.c calls conn.c;
- * http.c calls reclist.c; conn.c, out.c, peers.c, camcmd.c, reclist.c,
+ * http.c calls reclist.c and scrape.c; counters.c and scrape.c call no
+ * other part; conn.c, out.c, peers.c, camcmd.c, reclist.c,
  * auth.c and gate.c call no other part. The server state is main()'s, the
  * user data of the lws context shared by its vhosts (plain and TLS); each
  * connection is its per-session data, as in the libwebsockets minimal
@@ -40,6 +43,7 @@
 #define ESP_PROTOCOL	"arduino"	/* what arduinoWebSockets asks for */
 #define CTL_PROTOCOL	"camrec-ctl"
 #define OUT_PROTOCOL	"camrec-stdout"
+#define SCRAPE_PROTOCOL	"camrec-scrape"
 
 #define CLOSE_REASON_MAX 123	/* a close frame carries at most 125 bytes */
 
@@ -112,6 +116,19 @@ struct peers {
 struct http {
 	int www_fd;			/* --www: the page */
 	int rec_fd;			/* --recordings */
+	const char *metrics;		/* --metrics: the run folder, or NULL */
+};
+
+/* What was received since the start, for --counters (counters.c). */
+struct counters {
+	char *dir, *name;		/* the file; NULL: no --counters */
+	uint64_t conns[4];		/* by kind: android, esp, dev, live */
+	uint64_t messages, bytes;
+	int held_on[2];			/* reading stopped for stdout, budget */
+	int64_t held_since[2], held_us[2];
+	size_t queued, reassembly;	/* as last written */
+	int64_t written_us;
+	int changed, warned;
 };
 
 struct watch;
@@ -202,6 +219,7 @@ struct server {
 	struct dev *dev;		/* consoles on /dev, with --www */
 	struct auth *auth;		/* --token-file */
 	struct gate gate;
+	struct counters counters;
 };
 
 /* How a connection ended, for its CLOSE record. */
@@ -338,6 +356,24 @@ int http_request(const struct http *h, struct lws *wsi, struct http_req **slot,
     const char *uri, size_t len);
 int http_writeable(struct lws *wsi, struct http_req **slot);
 void http_done(struct http_req **slot);
+
+/* scrape.c: a scrape answers http once scrape_result() says 0 or 1. */
+struct scrape;
+struct scrape *scrape_start(struct lws *http, const char *rundir);
+/* -1: not yet; 0: it failed; 1: *out (the caller's to free) of *len bytes. */
+int scrape_result(struct scrape *sc, char **out, size_t *len);
+void scrape_cancel(struct scrape *sc);	/* the request is gone */
+int scrape_callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len);
+
+/* counters.c */
+int counters_open(struct counters *k, const char *path);
+void counters_close(struct counters *k);
+void counters_conn(struct counters *k, const char *path);
+void counters_message(struct counters *k, size_t len);
+/* Account the time reading was held, and write the file when due. */
+void counters_tick(struct counters *k, int64_t now, int stdout_held,
+    int budget_held, size_t queued, size_t reassembly, int force);
 
 /* reclist.c */
 char *reclist_json(int rootfd, size_t *len);
