@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 
 #include "camsim.h"
+#include "sha256.h"
 #include "util.h"
 
 static uint64_t
@@ -333,24 +334,22 @@ received(struct cam *c, const void *in, size_t len, int binary, int first, int f
 /* --sent-log: what went out, for a test to compare with what was recorded:
  * the local port (the recorder's folder names carry it), the sequence
  * number (the message number on the connection for a board), device ms,
- * payload length, its 64-bit FNV-1a hash, and the wall clock in us. */
+ * payload length, its SHA-256, and the wall clock in us. */
 static void
 log_sent(struct cam *c, uint64_t ts, uint32_t seq, const unsigned char *p, size_t len)
 {
 	struct sockaddr_in6 sa;
 	socklen_t salen = sizeof(sa);
 	struct timeval tv;
-	uint64_t h = 0xcbf29ce484222325ULL;
+	char h[65];
 	unsigned port = 0;
-	size_t i;
 
-	for (i = 0; i < len; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
+	sha256_hex(p, len, h);
 	if (getsockname(lws_get_socket_fd(c->wsi), (struct sockaddr *)&sa, &salen) == 0)
 		port = ntohs(sa.sin6_port);	/* same place in sockaddr_in */
 	gettimeofday(&tv, NULL);
-	fprintf(c->sim->sent, "%u\t%u\t%llu\t%zu\t%016llx\t%lld\n", port, seq,
-	    (unsigned long long)ts, len, (unsigned long long)h,
+	fprintf(c->sim->sent, "%u\t%u\t%llu\t%zu\t%s\t%lld\n", port, seq,
+	    (unsigned long long)ts, len, h,
 	    (long long)tv.tv_sec * 1000000 + tv.tv_usec);
 }
 
