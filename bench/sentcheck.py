@@ -7,10 +7,11 @@ connection (same port and sequence number) with the same length and
 SHA-256 of its bytes in the stream: nothing recorded is damaged. Within a
 session the frames follow the order they were sent, with no frame missing
 between its first and last (no hole). A frame sent but in no folder is
-lost; with KILLS (a file of wall-clock times in seconds, one a line, when a
-recorder process was killed) a lost frame must have been sent less than
-TOLERANCE_S (default 2) before a kill, or after the last kill's restart
-gap: losses outside any window are reported. Frames sent in the last
+lost; with KILLS (a file with a line per kill of a recorder process: the
+wall-clock time of the kill and that of the restart, in seconds) a lost
+frame must have been sent less than TOLERANCE_S (default 2) before a kill
+or between a kill and its restart: losses outside every such window are
+reported. Frames sent in the last
 TOLERANCE_S before the log's last line are not counted as lost (they may
 still have been on their way when the recorder was stopped).
 
@@ -31,7 +32,7 @@ def main():
     kills = None  # without KILLS, losses are counted, not judged
     if len(sys.argv) > 3:
         with open(sys.argv[3]) as f:
-            kills = sorted(float(x) for x in f if x.strip())
+            kills = sorted(tuple(float(v) for v in x.split()) for x in f if x.strip())
     tol = float(sys.argv[4]) if len(sys.argv) > 4 else 2.0
 
     sent = {}  # (port, seq) -> (length, sha256, wall seconds)
@@ -89,22 +90,24 @@ def main():
         lost += 1
         if kills is None:
             continue
-        # the first kill at or after the frame was sent
-        k = next((k for k in kills if k >= wall - 0.05), None)
-        if k is None or k - wall > tol:
+        # the kill whose window holds the moment the frame was sent
+        k = next((k for k in kills if k[0] - tol <= wall <= k[1]), None)
+        if k is None:
             outside += 1
             if outside <= 20:
                 print(f"sentcheck: port {key[0]} seq {key[1]}: sent at {wall:.3f}, "
-                      f"recorded nowhere, {'no kill after it' if k is None else f'{k - wall:.3f} s before a kill'}")
+                      f"recorded nowhere, in no kill's window")
             continue
         per_kill[k][0] += 1
-        per_kill[k][1] = max(per_kill[k][1], k - wall)
+        per_kill[k][1] = max(per_kill[k][1], k[0] - wall)
     for k in kills or []:
         n, age = per_kill[k]
-        print(f"sentcheck: kill at {k:.3f}: {n} frames lost, oldest sent {age:.3f} s before")
+        print(f"sentcheck: kill at {k[0]:.3f}, restart {k[1] - k[0]:.1f} s later: "
+              f"{n} frames lost, the oldest sent {age:.3f} s before the kill")
     worst = max((v[1] for v in per_kill.values()), default=0.0)
     judged = "" if kills is None else (
-        f" (outside the {tol:g} s before a kill: {outside}; oldest {worst:.3f} s before its kill)")
+        f" (outside the {tol:g} s before a kill to its restart: {outside}; "
+        f"the oldest sent {worst:.3f} s before its kill)")
     print(f"sentcheck: sent {len(sent)}, recorded {len(recorded)} in {sessions} sessions, "
           f"damaged {damaged}, holes {holes}, unknown {unknown}, lost {lost}{judged}, "
           f"last {tol:g} s not counted {in_tail}")
