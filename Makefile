@@ -87,10 +87,12 @@ $(O)/fuzz/lib/%.o: lib/%.c $(HEADERS)
 # Harnesses of a tool's own parser compile its files in (FUZZSRC_name).
 FUZZSRC_fuzz_ctl     = cmd/ctl/parse.c cmd/ctl/status.c cmd/ctl/escape.c
 FUZZSRC_fuzz_segment = cmd/frameparse/segment.c
+FUZZSRC_fuzz_frameparse = cmd/frameparse/segment.c
 FUZZSRC_fuzz_conf    = cmd/camconf/schema.c cmd/camconf/jsonpos.c
 FUZZSRC_fuzz_session = cmd/prune/scan.c cmd/prune/tree.c cmd/wsrecv/reclist.c
 FUZZINC_fuzz_ctl     = -Icmd/ctl
 FUZZINC_fuzz_segment = -Icmd/frameparse
+FUZZINC_fuzz_frameparse = -Icmd/frameparse
 FUZZINC_fuzz_conf    = -Icmd/camconf
 FUZZINC_fuzz_session = -Icmd/prune -Icmd/wsrecv
 FUZZINC_fuzz_wsctl   = -Icmd/wsrecv
@@ -105,7 +107,7 @@ fuzz-build: $(FUZZERS)
 
 fuzz: fuzz-build
 	for f in $(FUZZERS); do n=$${f##*/fuzz_}; mkdir -p tests/fuzz/$$n && \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 tests/fuzz/$$n || exit 1; done
+		$$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 -print_final_stats=1 tests/fuzz/$$n || exit 1; done
 
 # SIGKILL to a random recorder process, a restart, every session checked;
 # SOAK_ROUNDS rounds (an hour or more on a shared 2-core machine).

@@ -20,7 +20,7 @@ fuzz_briefly() {
 	run -0 "$FUZZ_O/fuzz/fuzz_$n" -runs=0 "$REPO/tests/fuzz/$n"
 	mkdir -p corpus
 	cp "$REPO/tests/fuzz/$n"/* corpus/
-	run -0 "$FUZZ_O/fuzz/fuzz_$n" -max_total_time=2 -timeout=10 -rss_limit_mb=1024 corpus
+	run -0 "$FUZZ_O/fuzz/fuzz_$n" -max_total_time=2 -close_fd_mask=2 -timeout=10 -rss_limit_mb=1024 corpus
 	[[ $output == *"Done "*" runs in "* ]]
 }
 
@@ -39,3 +39,4 @@ setup() {
 @test "fuzz: camconf's settings file schema and error positions" { fuzz_briefly conf; }
 @test "fuzz: session.json readers (prune, the console's recordings list)" { fuzz_briefly session; }
 @test "fuzz: wsrecv's control FIFO lines" { fuzz_briefly wsctl; }
+@test "fuzz: frameparse's frame headers, board images and phone texts" { fuzz_briefly frameparse; }
