@@ -112,8 +112,9 @@ fuzz: fuzz-build
 # SIGKILL to a random recorder process, a restart, every session checked;
 # SOAK_ROUNDS rounds (an hour or more on a shared 2-core machine).
 SOAK_ROUNDS ?= 100
+SOAK_SECONDS ?= 1800
 soak: all
-	CAMREC_BIN=$(abspath $(O))/bin bench/killsoak.sh $(SOAK_ROUNDS) 3
+	CAMREC_BIN=$(abspath $(O))/bin KILLSOAK_SECONDS=$(SOAK_SECONDS) bench/killsoak.sh $(SOAK_ROUNDS) 3
 
 fuzz-replay: fuzz-build
 	for f in $(FUZZERS); do n=$${f##*/fuzz_}; $$f -runs=0 tests/fuzz/$$n || exit 1; done

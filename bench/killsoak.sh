@@ -14,7 +14,8 @@
 # KILLSOAK_TOLERANCE seconds (default 2: sessionwriter's index lines and
 # fsync go once a second) before a kill recorded, unless sent between a kill
 # and the restart. Prints the counts, and exits 1 when any check failed.
-# Tools from $CAMREC_BIN when set, else bin/. KILLSOAK_SEED fixes $RANDOM.
+# Tools from $CAMREC_BIN when set, else bin/. KILLSOAK_SEED fixes $RANDOM;
+# KILLSOAK_SECONDS starts no round after so many seconds.
 set -u
 rounds=${1:-10} cams=${2:-3}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,7 +65,8 @@ start_camrec() {
 	rm -f "$run/pids"
 	camrec.sh -p "$port" -d "$rec" -R "$run" </dev/null 2>>"$work/camrec.log" &
 	camrec_pid=$!
-	for i in $(seq 150); do
+	# Recovery and finalizing left-overs come first: minutes on a loaded machine.
+	for i in $(seq 1200); do
 		[ -s "$run/pids" ] && return 0
 		kill -0 "$camrec_pid" 2>/dev/null || break
 		sleep 0.1
@@ -97,7 +99,13 @@ camsim -n "$cams" -u "ws://127.0.0.1:$port/android-cam" --clip "$work/clip.h264"
 	--autostart --retry --sent-log "$work/sent.tsv" 2>/dev/null &
 camsim_pid=$!
 t0=$(date +%s)
+done_rounds=0
 for round in $(seq "$rounds"); do
+	# KILLSOAK_SECONDS bounds the time: no new round after it.
+	if [ -n "${KILLSOAK_SECONDS:-}" ] && [ $(($(date +%s) - t0)) -ge "$KILLSOAK_SECONDS" ]; then
+		say "time is up after $done_rounds rounds"
+		break
+	fi
 	kinds=(wsrecv frameparse sessionwriter finalize camrec.sh)
 	kind=${kinds[RANDOM % 5]}
 	# A random moment from 0.5 to 4 s into the round's recording.
@@ -135,6 +143,7 @@ for round in $(seq "$rounds"); do
 	wait "$camrec_pid" 2>/dev/null
 	start_camrec || break
 	echo "$killed_at $(date +%s.%N)" >>"$work/kills"
+	done_rounds=$round
 done
 kill "$camsim_pid" 2>/dev/null
 wait "$camsim_pid" 2>/dev/null
@@ -205,6 +214,6 @@ line="kills:"
 for k in "${!kills[@]}"; do
 	line="$line $k ${kills[$k]},"
 done
-say "rounds $rounds, $cams cameras, $(($(date +%s) - t0)) s; ${line%,}"
+say "rounds $done_rounds of $rounds, $cams cameras, $(($(date +%s) - t0)) s; ${line%,}"
 say "sessions $sessions: consistent $consistent, with pictures and a stream.mp4 $finalized (frames = index pictures: $frames_match), without pictures $empty; problems $problems"
 [ "$problems" -eq 0 ]
