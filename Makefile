@@ -84,20 +84,37 @@ $(O)/fuzz/lib/%.o: lib/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(O)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_LIB)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB)
+# Harnesses of a tool's own parser compile its files in (FUZZSRC_name).
+FUZZSRC_fuzz_ctl     = cmd/ctl/parse.c cmd/ctl/status.c cmd/ctl/escape.c
+FUZZSRC_fuzz_segment = cmd/frameparse/segment.c
+FUZZSRC_fuzz_frameparse = cmd/frameparse/segment.c
+FUZZSRC_fuzz_conf    = cmd/camconf/schema.c cmd/camconf/jsonpos.c
+FUZZSRC_fuzz_session = cmd/prune/scan.c cmd/prune/tree.c cmd/wsrecv/reclist.c
+FUZZINC_fuzz_ctl     = -Icmd/ctl
+FUZZINC_fuzz_segment = -Icmd/frameparse
+FUZZINC_fuzz_frameparse = -Icmd/frameparse
+FUZZINC_fuzz_conf    = -Icmd/camconf
+FUZZINC_fuzz_session = -Icmd/prune -Icmd/wsrecv
+FUZZINC_fuzz_wsctl   = -Icmd/wsrecv
+
+.SECONDARY: $(FUZZ_LIB)
+.SECONDEXPANSION:
+$(O)/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_LIB) $$(FUZZSRC_$$*)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZINC_$*) -fsanitize=fuzzer -o $@ $< $(FUZZSRC_$*) \
+		$(FUZZ_LIB) $(JANSSON_LIBS) $(LWS_LIBS) -lm
 
 fuzz-build: $(FUZZERS)
 
 fuzz: fuzz-build
 	for f in $(FUZZERS); do n=$${f##*/fuzz_}; mkdir -p tests/fuzz/$$n && \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 tests/fuzz/$$n || exit 1; done
+		$$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 -print_final_stats=1 tests/fuzz/$$n || exit 1; done
 
 # SIGKILL to a random recorder process, a restart, every session checked;
 # SOAK_ROUNDS rounds (an hour or more on a shared 2-core machine).
 SOAK_ROUNDS ?= 100
+SOAK_SECONDS ?= 1800
 soak: all
-	CAMREC_BIN=$(abspath $(O))/bin bench/killsoak.sh $(SOAK_ROUNDS) 3
+	CAMREC_BIN=$(abspath $(O))/bin KILLSOAK_SECONDS=$(SOAK_SECONDS) bench/killsoak.sh $(SOAK_ROUNDS) 3
 
 fuzz-replay: fuzz-build
 	for f in $(FUZZERS); do n=$${f##*/fuzz_}; $$f -runs=0 tests/fuzz/$$n || exit 1; done

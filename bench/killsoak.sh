@@ -8,8 +8,14 @@
 # index.tsv and stream.h264 agree byte for byte, and a session with pictures
 # has a stream.mp4 in which ffprobe decodes as many frames as the index
 # lists. Also checked after every kill: no process of the killed recorder
-# outlives it. Prints the counts, and exits 1 when any check failed.
-# Tools from $CAMREC_BIN when set, else bin/. KILLSOAK_SEED fixes $RANDOM.
+# outlives it. What the phones sent (camsim --sent-log) is compared with the
+# folders by bench/sentcheck.py: every recorded frame byte for byte one that
+# was sent, no hole within a session, and every frame sent more than
+# KILLSOAK_TOLERANCE seconds (default 2: sessionwriter's index lines and
+# fsync go once a second) before a kill recorded, unless sent between a kill
+# and the restart. Prints the counts, and exits 1 when any check failed.
+# Tools from $CAMREC_BIN when set, else bin/. KILLSOAK_SEED fixes $RANDOM;
+# KILLSOAK_SECONDS starts no round after so many seconds.
 set -u
 rounds=${1:-10} cams=${2:-3}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,7 +65,8 @@ start_camrec() {
 	rm -f "$run/pids"
 	camrec.sh -p "$port" -d "$rec" -R "$run" </dev/null 2>>"$work/camrec.log" &
 	camrec_pid=$!
-	for i in $(seq 150); do
+	# Recovery and finalizing left-overs come first: minutes on a loaded machine.
+	for i in $(seq 1200); do
 		[ -s "$run/pids" ] && return 0
 		kill -0 "$camrec_pid" 2>/dev/null || break
 		sleep 0.1
@@ -89,10 +96,16 @@ declare -A kills=()
 mkdir -p "$rec"
 start_camrec || exit 1
 camsim -n "$cams" -u "ws://127.0.0.1:$port/android-cam" --clip "$work/clip.h264" \
-	--autostart --retry 2>/dev/null &
+	--autostart --retry --sent-log "$work/sent.tsv" 2>/dev/null &
 camsim_pid=$!
 t0=$(date +%s)
+done_rounds=0
 for round in $(seq "$rounds"); do
+	# KILLSOAK_SECONDS bounds the time: no new round after it.
+	if [ -n "${KILLSOAK_SECONDS:-}" ] && [ $(($(date +%s) - t0)) -ge "$KILLSOAK_SECONDS" ]; then
+		say "time is up after $done_rounds rounds"
+		break
+	fi
 	kinds=(wsrecv frameparse sessionwriter finalize camrec.sh)
 	kind=${kinds[RANDOM % 5]}
 	# A random moment from 0.5 to 4 s into the round's recording.
@@ -113,6 +126,7 @@ for round in $(seq "$rounds"); do
 		fi
 		;;
 	esac
+	killed_at=$(date +%s.%N)
 	kill -KILL "$victim"
 	kills[$kind]=$((${kills[$kind]:-0} + 1))
 	if [ "${kind}" = finalize ]; then
@@ -128,14 +142,19 @@ for round in $(seq "$rounds"); do
 	fi
 	wait "$camrec_pid" 2>/dev/null
 	start_camrec || break
+	echo "$killed_at $(date +%s.%N)" >>"$work/kills"
+	done_rounds=$round
 done
 kill "$camsim_pid" 2>/dev/null
 wait "$camsim_pid" 2>/dev/null
 camsim_pid=''
 # The last start recovers and finalizes; give it until nothing is left.
+# Stopping the recorder counts as a kill for the frames sent then.
+stopped_at=$(date +%s.%N)
 kill -TERM "$camrec_pid"
 wait "$camrec_pid" 2>/dev/null
 start_camrec
+echo "$stopped_at $(date +%s.%N)" >>"$work/kills"
 for i in $(seq 300); do
 	[ -z "$(finalizers)" ] && [ "$i" -gt 20 ] && break
 	sleep 0.5
@@ -181,10 +200,20 @@ for d in "$rec"/*/; do
 		problem "$d: index lists $pics pictures, stream.mp4 decodes $n"
 	fi
 done
+"$top/bench/sentcheck.py" "$work/sent.tsv" "$rec" "$work/kills" "${KILLSOAK_TOLERANCE:-2}" \
+	>"$work/sentcheck.out"
+sent_status=$?
+grep -v '^sentcheck: kill at ' "$work/sentcheck.out"
+# Per kill: frames lost, and how long before the kill the oldest was sent.
+awk '/^sentcheck: kill at / { n++; lost += $(NF-10); if ($(NF-10) > max) max = $(NF-10)
+	a = $(NF-4); if (a > age) age = a }
+	END { printf "killsoak: losses per kill: %d kills, %d frames in all, at most %d, the oldest sent %.3f s before its kill\n", n, lost, max, age }' \
+	"$work/sentcheck.out"
+[ "$sent_status" -eq 0 ] || problem "sentcheck: recorded frames differ from those sent (see above)"
 line="kills:"
 for k in "${!kills[@]}"; do
 	line="$line $k ${kills[$k]},"
 done
-say "rounds $rounds, $cams cameras, $(($(date +%s) - t0)) s; ${line%,}"
+say "rounds $done_rounds of $rounds, $cams cameras, $(($(date +%s) - t0)) s; ${line%,}"
 say "sessions $sessions: consistent $consistent, with pictures and a stream.mp4 $finalized (frames = index pictures: $frames_match), without pictures $empty; problems $problems"
 [ "$problems" -eq 0 ]

@@ -18,6 +18,7 @@ packages="$packages clang openssl iproute2"   # make fuzz (libFuzzer); tests/acc
 packages="$packages curl"   # camlive.sh status, liverelay.bats
 packages="$packages prometheus systemd man-db"   # promtool checks the metrics scrape (tests/metrics.bats); systemd-analyze verifies camrec.service and its man pages (tests/service.bats)
 packages="$packages chromium chromium-driver python3-selenium"   # the console's tests in a real browser
+packages="$packages python3-fusepy valgrind"   # tests/diskfull.bats: a FUSE file system that fails writes with EIO; valgrind memcheck of a recording (make soak)
 
 # The console page's MSE preview (phones, where the browser has no
 # WebCodecs) uses jmuxer from npm, installed beside the page, not in git.

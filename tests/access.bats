@@ -217,3 +217,44 @@ PYEOF
 	# wsrecv.1: a few MiB, plus a header buffer per socket in handshake.
 	[ "$hwm" -lt 64000 ]
 }
+
+@test "limits: each address over --max-per-address is logged once per 10 s, each on its own line; a phone within the limits is recorded whole" {
+	make_clip clip.h264
+	PORT=$(free_port)
+	{ { echo "$BASHPID" >ws.pid; exec wsrecv -p "$PORT" --max-per-address 2 \
+		--handshake-timeout 3 2>err; } | frameparse | sessionwriter -d rec -s 1 >out; } &
+	PIPE=$!
+	PIDS+=($PIPE)
+	wait_for "[ -s $BATS_TEST_TMPDIR/ws.pid ]"
+	PIDS+=("$(cat ws.pid)")
+	wait_port "$PORT"
+	camsim -u "ws://127.0.0.1:$PORT/android-cam" --clip clip.h264 --autostart --frames 90 \
+		--sent-log sent.tsv 2>camsim.log &
+	CAM=$!
+	PIDS+=($CAM)
+	# Two addresses, three bursts each of 6 connections that send nothing
+	# (2 let in, 4 refused each time), all within 10 s.
+	run -0 timeout 60 $PY - "$PORT" <<-'PYEOF'
+	import socket, sys, time
+	port = int(sys.argv[1])
+	held = []
+	for burst in range(3):
+	    for src in ("127.0.0.2", "127.0.0.3"):
+	        for _ in range(6):
+	            s = socket.socket()
+	            s.bind((src, 0))
+	            s.connect(("127.0.0.1", port))
+	            held.append(s)
+	    time.sleep(1)
+	print("opened", len(held))
+	PYEOF
+	wait "$CAM"
+	wait_for "grep -q '^closed ' $BATS_TEST_TMPDIR/out" 30
+	kill -TERM "$(cat ws.pid)"
+	wait "$PIPE"
+	[ "$(grep -c '127.0.0.2: at the per-address cap (2)' err)" -eq 1 ]
+	[ "$(grep -c '127.0.0.3: at the per-address cap (2)' err)" -eq 1 ]
+	[ "$(grep -c 'per-address cap' err)" -eq 2 ]
+	run -0 "$REPO/bench/sentcheck.py" sent.tsv rec
+	[[ $output == *"recorded 91 in 1 sessions, damaged 0, holes 0, unknown 0, lost 0"* ]]
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # The fuzz harnesses (fuzz/, clang's libFuzzer under ASan + UBSan): the
-# corpus in tests/fuzz/ replayed, then a few seconds of new inputs each.
+# corpus in tests/fuzz/ replayed, then two seconds of new inputs each.
 # make fuzz runs them for longer; RELIABILITY.md has the figures.
 
 bats_require_minimum_version 1.5.0
@@ -15,12 +15,12 @@ setup_file() {
 fuzz_briefly() {
 	local n=$1
 	command -v clang >/dev/null || skip "no clang"
-	# The corpus, every input once, then 5 s of mutations (a copy, so
+	# The corpus, every input once, then 2 s of mutations (a copy, so
 	# the tree's corpus stays as committed).
 	run -0 "$FUZZ_O/fuzz/fuzz_$n" -runs=0 "$REPO/tests/fuzz/$n"
 	mkdir -p corpus
 	cp "$REPO/tests/fuzz/$n"/* corpus/
-	run -0 "$FUZZ_O/fuzz/fuzz_$n" -max_total_time=5 -timeout=10 -rss_limit_mb=1024 corpus
+	run -0 "$FUZZ_O/fuzz/fuzz_$n" -max_total_time=2 -close_fd_mask=2 -timeout=10 -rss_limit_mb=1024 corpus
 	[[ $output == *"Done "*" runs in "* ]]
 }
 
@@ -33,3 +33,10 @@ setup() {
 @test "fuzz: MP4 boxes" { fuzz_briefly mp4; }
 @test "fuzz: index.tsv and segments.tsv readers" { fuzz_briefly index; }
 @test "fuzz: base64, segment names, segments.tsv lines, token parameter" { fuzz_briefly text; }
+@test "fuzz: ESP32 JPEG check" { fuzz_briefly jpeg; }
+@test "fuzz: ctl's command grammar and status file reader" { fuzz_briefly ctl; }
+@test "fuzz: frameparse's segment message parser" { fuzz_briefly segment; }
+@test "fuzz: camconf's settings file schema and error positions" { fuzz_briefly conf; }
+@test "fuzz: session.json readers (prune, the console's recordings list)" { fuzz_briefly session; }
+@test "fuzz: wsrecv's control FIFO lines" { fuzz_briefly wsctl; }
+@test "fuzz: frameparse's frame headers, board images and phone texts" { fuzz_briefly frameparse; }

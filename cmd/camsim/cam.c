@@ -9,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
 
 #include "camsim.h"
+#include "sha256.h"
 #include "util.h"
 
 static uint64_t
@@ -328,13 +331,35 @@ received(struct cam *c, const void *in, size_t len, int binary, int first, int f
 		queue_text(c, "%s", o.reply);
 }
 
+/* --sent-log: what went out, for a test to compare with what was recorded:
+ * the local port (the recorder's folder names carry it), the sequence
+ * number (the message number on the connection for a board), device ms,
+ * payload length, its SHA-256, and the wall clock in us. */
+static void
+log_sent(struct cam *c, uint64_t ts, uint32_t seq, const unsigned char *p, size_t len)
+{
+	struct sockaddr_in6 sa;
+	socklen_t salen = sizeof(sa);
+	struct timeval tv;
+	char h[65];
+	unsigned port = 0;
+
+	sha256_hex(p, len, h);
+	if (getsockname(lws_get_socket_fd(c->wsi), (struct sockaddr *)&sa, &salen) == 0)
+		port = ntohs(sa.sin6_port);	/* same place in sockaddr_in */
+	gettimeofday(&tv, NULL);
+	fprintf(c->sim->sent, "%u\t%u\t%llu\t%zu\t%s\t%lld\n", port, seq,
+	    (unsigned long long)ts, len, h,
+	    (long long)tv.tv_sec * 1000000 + tv.tv_usec);
+}
+
 static int
 send_unit(struct cam *c, uint64_t ts, const unsigned char *p, size_t len)
 {
 	const struct config *cf = &c->sim->cf;
 	unsigned char *m = c->sim->scratch + LWS_PRE;
 	size_t hdr = cf->esp ? 0 : HDR_LEN;
-	uint32_t claimed = (uint32_t)len;
+	uint32_t claimed = (uint32_t)len, seq = cf->esp ? (uint32_t)c->msgs_sent + 1 : c->seq;
 
 	c->msgs_sent++;
 	if (!cf->esp) {
@@ -349,6 +374,8 @@ send_unit(struct cam *c, uint64_t ts, const unsigned char *p, size_t len)
 		warnx("camera %d: write failed", c->index);
 		return -1;
 	}
+	if (c->sim->sent != NULL)
+		log_sent(c, ts, seq, p, len);
 	c->sim->frames++;
 	c->sim->bytes += hdr + len;
 	return 0;

@@ -29,7 +29,8 @@ usage(FILE *f, int status)
 	    "              [--aspect W:H] [--res RES] [--quality Q] [--fast] [--duration S]\n"
 	    "              [--frames N] [--stats] [--seq-start N] [--jitter MS] [--burst N]\n"
 	    "              [--drop P] [--early N] [--malformed N] [--vanish-after S]\n"
-	    "              [--vanish-how silence|reset] [--seed N] [--retry]\n");
+	    "              [--vanish-how silence|reset] [--seed N] [--retry]\n"
+	    "              [--sent-log FILE]\n");
 	exit(status);
 }
 
@@ -177,7 +178,7 @@ parse_options(int argc, char *argv[], struct config *cf, char ***jpegs, int *njp
 	enum { O_ESP = 256, O_CLIP, O_JPEG, O_MODEL, O_AUTOSTART, O_FPS, O_MAXFPS,
 		O_BITRATE, O_ASPECT, O_RES, O_QUALITY, O_FAST, O_DURATION, O_FRAMES,
 		O_STATS, O_SEQSTART, O_JITTER, O_BURST, O_DROP, O_EARLY, O_MALFORMED,
-		O_VANISH, O_VANISHHOW, O_SEED, O_RETRY, O_HELP, O_VERSION };
+		O_VANISH, O_VANISHHOW, O_SEED, O_RETRY, O_SENTLOG, O_HELP, O_VERSION };
 	static const struct option longopts[] = {
 		{ "esp", no_argument, NULL, O_ESP },
 		{ "url", required_argument, NULL, 'u' },
@@ -205,6 +206,7 @@ parse_options(int argc, char *argv[], struct config *cf, char ***jpegs, int *njp
 		{ "vanish-how", required_argument, NULL, O_VANISHHOW },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "retry", no_argument, NULL, O_RETRY },
+		{ "sent-log", required_argument, NULL, O_SENTLOG },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -268,6 +270,7 @@ parse_options(int argc, char *argv[], struct config *cf, char ***jpegs, int *njp
 			else
 				errx(2, "--vanish-how %s: expected silence or reset", optarg);
 			break;
+		case O_SENTLOG: cf->sent_log = optarg; break;
 		case O_SEED: cf->seed = num("--seed", optarg, 0, UINT64_MAX); break;
 		case O_RETRY: cf->retry = 1; break;
 		case O_HELP: usage(stdout, 0); break;
@@ -329,6 +332,10 @@ main(int argc, char *argv[])
 	if (r < 0)
 		errx(3, "%s: %s", cf->esp ? failed : clip, why);
 	free(jpegs);
+	/* Line-buffered, so a line is out before the next message goes. */
+	if (cf->sent_log != NULL && ((sim.sent = fopen(cf->sent_log, "w")) == NULL ||
+	    setvbuf(sim.sent, NULL, _IOLBF, 0) != 0))
+		err(1, "%s", cf->sent_log);
 	if ((sim.scratch = malloc(LWS_PRE + HDR_LEN + sim.media.max_unit + TEXT_MAX)) == NULL)
 		err(1, "malloc");
 
@@ -391,6 +398,8 @@ main(int argc, char *argv[])
 	free(sim.cams);
 	free(sim.scratch);
 	media_free(&sim.media);
+	if (sim.sent != NULL && fclose(sim.sent) != 0)
+		err(1, "%s", cf->sent_log);
 	if (got_signal > 1)
 		status = 1;
 	secs = sim.first_start_us ? (double)(sim.last_end_us - sim.first_start_us) / 1e6 : 0;

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <libwebsockets.h>
 
@@ -47,6 +48,7 @@ struct config {
 	enum vanish_how vanish_how;
 	const char *esp_res;
 	unsigned esp_quality;
+	const char *sent_log;	/* --sent-log FILE, or NULL */
 };
 
 enum cam_state {
@@ -106,6 +108,7 @@ struct sim {
 	struct lws_context *ctx;
 	unsigned char *scratch;	/* LWS_PRE + HDR_LEN + largest unit */
 	int stopping;
+	FILE *sent;		/* --sent-log: a line per binary message sent */
 	/* totals for the summary */
 	uint64_t frames, bytes;
 	lws_usec_t first_start_us, last_end_us;

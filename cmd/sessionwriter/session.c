@@ -327,18 +327,30 @@ base_name(char *buf, size_t cap, const struct conn *c, int64_t wall_us)
 	snprintf(buf, cap, "%s_%u_%s", addr, (unsigned)c->port, date);
 }
 
-/* Take away a folder session_open made, with what it put there. */
+/* Take away a folder session_open made, with what it put there. Its files
+ * are closed before they are unlinked: on NFS, or FUSE without hard_remove,
+ * an open file unlinked becomes a hidden one (.nfsXXXX, .fuse_hidden*) that
+ * keeps the folder from being removed. session.json goes first, so the
+ * folder never looks like a session while its lock is released. */
 static void
 remove_folder(struct session *s)
 {
-	static const char *const names[] = { "stream.h264", IMAGES_STREAM, INDEX_NAME,
-	    SEGINDEX_NAME, SEGMENT_TMP, QR_TMP, "session.json", ".session.json.tmp" };
+	static const char *const names[] = { "session.json", ".session.json.tmp",
+	    "stream.h264", IMAGES_STREAM, INDEX_NAME, SEGINDEX_NAME, SEGMENT_TMP, QR_TMP };
+	int *fds[] = { &s->stream_fd, &s->index_fd, &s->lock_fd, &s->tsv_fd };
 	char path[PATH_MAX];
 	size_t i;
 
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (i == 2)
+			for (size_t k = 0; k < sizeof fds / sizeof fds[0]; k++)
+				if (*fds[k] >= 0) {
+					close(*fds[k]);
+					*fds[k] = -1;
+				}
 		if (pathcat(path, sizeof path, s->dir, names[i]) == 0)
 			unlink(path);
+	}
 	if (rmdir(s->dir) < 0)
 		warn("%s", s->dir);
 }

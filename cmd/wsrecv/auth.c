@@ -85,44 +85,6 @@ auth_ok(const struct auth *a, struct lws *wsi)
 	return ok;
 }
 
-/* Whether to log a refusal of addr now: once a minute per address, in a
- * small table where the oldest entry makes room. */
-static int
-worth_a_line(struct auth *a, const char *addr, int64_t now)
-{
-	struct auth_seen *e, *oldest = &a->seen[0];
-	size_t i;
-
-	if (now - a->window_us >= MINUTE_US) {
-		if (a->suppressed)
-			warnx("%u more refused clients in the last minute "
-			    "(wrong or missing token)", a->suppressed);
-		a->window_us = now;
-		a->window_lines = 0;
-		a->suppressed = 0;
-	}
-	for (i = 0; i < AUTH_SEEN; i++) {
-		e = &a->seen[i];
-		if (e->at != 0 && strcmp(e->addr, addr) == 0) {
-			if (now - e->at < MINUTE_US)
-				return 0;
-			break;
-		}
-		if (e->at < oldest->at)
-			oldest = e;
-	}
-	if (i == AUTH_SEEN)
-		e = oldest;
-	if (a->window_lines >= AUTH_LOG_MAX) {
-		a->suppressed++;
-		return 0;
-	}
-	snprintf(e->addr, sizeof e->addr, "%s", addr);
-	e->at = now;
-	a->window_lines++;
-	return 1;
-}
-
 /* The whole answer, HTTP/1.1 whatever the request said (WebSocket clients
  * insist on it); lws_return_http_status would add a page and answer an
  * upgrade request as HTTP/1.0. */
@@ -133,10 +95,16 @@ auth_refuse(struct auth *a, struct lws *wsi)
 	    "Content-Length: 0\r\nConnection: close\r\n\r\n";
 	unsigned char buf[LWS_PRE + sizeof answer];
 	char addr[INET6_ADDRSTRLEN + 8];
+	unsigned held;
+	int due;
 
 	if (lws_get_peer_simple(wsi, addr, sizeof addr) == NULL)
 		snprintf(addr, sizeof addr, "unknown");
-	if (worth_a_line(a, addr, mono_us()))
+	due = ratelog_due(&a->log, addr, mono_us(), MINUTE_US, AUTH_LOG_MAX, &held);
+	if (held)
+		warnx("%u more refused clients in the last minute "
+		    "(wrong or missing token)", held);
+	if (due)
 		warnx("%s: refused: wrong or missing token", addr);
 	memcpy(buf + LWS_PRE, answer, sizeof answer - 1);
 	return lws_write(wsi, buf + LWS_PRE, sizeof answer - 1,

@@ -158,6 +158,8 @@ admit(struct server *s, struct lws *listen_wsi,
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&filt->cli_addr;
 	char addr[INET6_ADDRSTRLEN];
+	unsigned held;
+	int due;
 
 	remember_listener(s, listen_wsi);
 	if (s->peers.sockets >= s->max_sockets || s->paused) {
@@ -175,8 +177,14 @@ admit(struct server *s, struct lws *listen_wsi,
 		    (uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr,
 		    sa->sa_family == AF_INET6 ? 16 : 4, addr, sizeof addr) < 0)
 			snprintf(addr, sizeof addr, "unknown");
-		note(&s->addr_cap_logged_us, "%s: at the per-address cap "
-		    "(%zu), refusing its connections", addr, s->max_per_addr);
+		/* Once per period for each address, so one client's flood
+		 * does not hide another's. */
+		due = ratelog_due(&s->addr_cap_log, addr, mono_us(), CAP_LOG_US, 20, &held);
+		if (held)
+			warnx("%u more addresses at the per-address cap in the last 10 s", held);
+		if (due)
+			warnx("%s: at the per-address cap (%zu), refusing its "
+			    "connections", addr, s->max_per_addr);
 		return 1;
 	}
 	return 0;

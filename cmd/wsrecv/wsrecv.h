@@ -37,6 +37,7 @@
 #include <libwebsockets.h>
 
 #include "connmap.h"
+#include "ratelog.h"
 #include "secret.h"
 
 #define WS_PROTOCOL	"camrec"
@@ -151,18 +152,11 @@ struct views {
 struct dev;
 
 /* Access control (--token-file), and which refusals were logged lately. */
-#define AUTH_SEEN	64
-struct auth_seen {
-	char addr[INET6_ADDRSTRLEN + 8];
-	int64_t at;
-};
 struct auth {
 	int on;
 	char token[SECRET_MAX + 1];
 	size_t len;
-	struct auth_seen seen[AUTH_SEEN];
-	int64_t window_us;		/* this minute's lines began */
-	unsigned window_lines, suppressed;
+	struct ratelog log;
 };
 
 /* Sockets not yet through the handshake, and lws's log lines. */
@@ -199,7 +193,7 @@ struct server {
 	struct lws *listen_wsi[LISTEN_MAX];	/* known once something connected */
 	int accept_paused;		/* listen socket not polled: at the cap */
 	int64_t cap_logged_us;		/* last "at connection cap" */
-	int64_t addr_cap_logged_us;	/* last "at per-address cap" */
+	struct ratelog addr_cap_log;	/* "at the per-address cap", by address */
 	int64_t subproto_logged_us;	/* last "unknown subprotocol" */
 
 	uint64_t rx_budget;		/* --rx-budget: reassembly + output queue */
