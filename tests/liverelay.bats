@@ -111,12 +111,15 @@ first_packet() {
 	# Listening, and no source before the first viewer.
 	[ "$(st source running)" = false ]
 	[ -z "$(descendants "$RELAY")" ]
-	viewer v1 --messages 6 --out v1.mp4
-	wait_for '[ "$(cat v1.out)" ]' 30
-	grep -q '^messages 6 ' v1.out
+	# 15 messages are 3 s of fragments: the source is looked at while the
+	# viewer is still there, so the idle timer cannot have stopped it.
+	viewer v1 --messages 15 --out v1.mp4
+	wait_for '[ "$(st source running)" = true ]' 30
 	pid=$(st source pid)
 	[ "$pid" -gt 0 ]
 	descendants "$RELAY" | grep -qx "$pid"
+	wait_for '[ "$(cat v1.out)" ]' 30
+	grep -q '^messages 15 ' v1.out
 	[ "$(st source restarts)" = 0 ]
 	[ "$(st viewer_count)" = 0 ]
 	[ "$(head -c 8 v1.mp4 | tail -c 4)" = ftyp ]
@@ -249,6 +252,18 @@ first_packet() {
 	pid=$(st source pid)
 	kill -9 "$RELAY"
 	GONE_WAIT=10 gone "$RELAY" "$pid"
+	RELAY=
+}
+
+@test "liverelay: SIGTERM just after the last viewer vanished: the relay is gone within the grace" {
+	relay_start
+	viewer v1 --seconds 40
+	wait_for '[ "$(st source state)" = "\"running\"" ]' 30
+	kill -9 "${BG[0]}"
+	kill -TERM "$RELAY"
+	# The source's stop grace (3 s) and the exit's 2 s, with room for load;
+	# the relay once waited here until some other event woke its loop.
+	GONE_WAIT=8 gone "$RELAY"
 	RELAY=
 }
 

@@ -130,7 +130,7 @@ struct relay {
 	int64_t up_since;		/* when the source last started */
 	time_t started_wall;
 	lws_sorted_usec_list_t idle_sul, start_sul, restart_sul, kill_sul,
-	    reap_sul;
+	    reap_sul, exit_sul;
 };
 
 extern const struct lws_protocols relay_protocols[];

@@ -19,6 +19,7 @@
 #define BACKOFF_MAX 30.0		/* s between restarts at most */
 #define SETTLED_US (10 * LWS_US_PER_SEC)	/* a run this long resets back-off */
 #define REAP_US (100 * LWS_USEC_PER_SEC / 1000)
+#define EXIT_TICK_US (100 * LWS_USEC_PER_SEC / 1000)
 #define READ_CHUNK 65536
 #define TX_PACKET (1u << 20)		/* the most one send() takes */
 #define CLOSE_WAIT_S 3			/* for a close frame to go out */
@@ -550,10 +551,23 @@ relay_attach(struct relay *r)
 	cut_init(&r->cut, r->cfg->format);
 }
 
+/* While the relay exits, wake its loop every tenth of a second: the last
+ * viewer's close or the source's reaping may be the last event there is,
+ * and the loop must see that it is done, or that its deadline passed,
+ * without waiting for another. */
+static void
+on_exit_tick(lws_sorted_usec_list_t *sul)
+{
+	struct relay *r = lws_container_of(sul, struct relay, exit_sul);
+
+	lws_sul_schedule(r->ctx, 0, &r->exit_sul, on_exit_tick, EXIT_TICK_US);
+}
+
 void
 relay_shutdown(struct relay *r)
 {
 	r->shutting_down = 1;
+	lws_sul_schedule(r->ctx, 0, &r->exit_sul, on_exit_tick, EXIT_TICK_US);
 	lws_sul_cancel(&r->idle_sul);
 	lws_sul_cancel(&r->restart_sul);
 	close_all(r, LWS_CLOSE_STATUS_GOINGAWAY, "relay shutting down");
