@@ -210,8 +210,12 @@ arr = [x["t"] for x in b]
 gaps = [c - a for a, c in zip(arr, arr[1:])]
 assert sum(1 for g in gaps if g < 0.02) >= 10, gaps
 assert sum(1 for g in gaps if g > 0.15) >= 2, gaps
+# Device times keep the capture spacing (50 ms; a loaded machine wakes
+# the capture clock late now and then), where the sends come in bursts.
 ts = [x["ts"] for x in b]
-assert all(c - a >= 25 for a, c in zip(ts, ts[1:])), ts
+tsg = [c - a for a, c in zip(ts, ts[1:])]
+assert all(g > 0 for g in tsg), ts
+assert sum(1 for g in tsg if g < 20) <= 2, ts
 '
 }
 

@@ -186,7 +186,9 @@ EOF
 	t1=$(date +%s%N)
 	[ "$status" -eq 4 ]
 	[ "$stderr" = "ctl: recorder not running (no reader on FIFO $T/idle.fifo)" ]
-	[ $(((t1 - t0) / 1000000)) -lt 1000 ]
+	# Not after timeout's 5 s: ctl did not wait for a reader (a loaded
+	# machine may take a second or two to start it at all).
+	[ $(((t1 - t0) / 1000000)) -lt 4500 ]
 	run --separate-stderr ctl -c "$T/none.fifo" stop
 	[ "$status" -eq 4 ]
 	[ "$stderr" = "ctl: recorder not running (no control FIFO $T/none.fifo)" ]
@@ -431,7 +433,7 @@ text /esp stop" ]
 	t1=$(date +%s%N)
 	ms=$(((t1 - t0) / 1000000))
 	[ "$ms" -ge 1000 ]
-	[ "$ms" -lt 3000 ]
+	[ "$ms" -lt 10000 ]	# not some other wait; the bound leaves room for load
 	diff -u - <(drain) <<EOF
 text /esp start
 text /esp status
@@ -460,7 +462,7 @@ text 4 $STOP" ]
 	wait "$pid" || rc=$?
 	t1=$(date +%s%N)
 	[ "$rc" -eq 143 ]
-	[ $(((t1 - t0) / 1000000)) -lt 2000 ]
+	[ $(((t1 - t0) / 1000000)) -lt 10000 ]	# not the 60 s timer
 	diff -u - <(drain) <<EOF
 text 3 $START
 text 3 $STOP
