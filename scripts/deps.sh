@@ -20,6 +20,35 @@ packages="$packages prometheus systemd man-db"   # promtool checks the metrics s
 packages="$packages chromium chromium-driver python3-selenium"   # the console's tests in a real browser
 packages="$packages python3-fusepy valgrind"   # tests/diskfull.bats: a FUSE file system that fails writes with EIO; valgrind memcheck of a recording (make soak)
 
+# npm for the console's jmuxer (below); a Node.js from elsewhere that
+# brings its own npm is left alone.
+command -v npm >/dev/null 2>&1 || packages="$packages npm"
+
+missing=
+for p in $packages; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+if [ -n "$missing" ]; then
+	echo "deps: installing$missing" >&2
+	if [ "$(id -u)" -eq 0 ]; then
+		sudo=
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo=sudo
+	else
+		echo "deps: missing packages:$missing (run as root to install them)" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	# shellcheck disable=SC2086
+	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
 # The console page's MSE preview (phones, where the browser has no
 # WebCodecs) uses jmuxer from npm, installed beside the page, not in git.
 web=$(dirname "$0")/../web
@@ -32,27 +61,3 @@ if [ ! -f "$web/node_modules/jmuxer/dist/jmuxer.min.js" ]; then
 		echo "deps: no npm; the console previews phones only with WebCodecs" >&2
 	fi
 fi
-
-missing=
-for p in $packages; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	case "$status" in
-	*" installed") ;;
-	*) missing="$missing $p" ;;
-	esac
-done
-[ -z "$missing" ] && exit 0
-
-echo "deps: installing$missing" >&2
-if [ "$(id -u)" -eq 0 ]; then
-	sudo=
-elif command -v sudo >/dev/null 2>&1; then
-	sudo=sudo
-else
-	echo "deps: missing packages:$missing (run as root to install them)" >&2
-	exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-# shellcheck disable=SC2086
-$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
