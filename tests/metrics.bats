@@ -113,7 +113,9 @@ promcheck() {
 		(.camrec_camera_written_bytes_total[] | select(.conn == "2") | .peer) == "127.0.0.1" and
 		.camrec_disk_free_bytes > 0' status.json
 	# No metrics server of its own.
-	run -1 pgrep -f "metrics -H 127.0.0.1"
+	for p in $(descendants "$camrec_pid"); do
+		[[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) != "metrics -H"* ]]
+	done
 	kill -TERM "$camrec_pid"
 	wait "$camrec_pid"
 	camrec_pid=
@@ -131,6 +133,24 @@ promcheck() {
 	[ "$output" = 503 ]
 	run -0 scrape /other "$port"
 	[ "$output" = 404 ]
+}
+
+@test "metrics: at most two scrapes run at once; more get 503 at once, and the count comes back" {
+	mkdir run bin
+	# The real metrics, made slow enough that four scrapes overlap.
+	printf '#!/bin/sh\nsleep 3\nexec %s "$@"\n' "$(command -v metrics)" >bin/metrics
+	chmod +x bin/metrics
+	env PATH="$PWD/bin:$PATH" "$(command -v wsrecv)" -H 127.0.0.1 -p "$port" --metrics run >/dev/null 2>wsrecv.log &
+	pids="$pids $!"
+	wait_port "$port"
+	for i in 1 2 3 4; do
+		scrape /metrics "$port" | head -n 1 | cut -d' ' -f1 >"s$i" &
+	done
+	wait_for '[ "$(cat s1 s2 s3 s4 | wc -l)" -eq 4 ]' 30
+	[ "$(sort s1 s2 s3 s4 | uniq -c | tr -s ' ')" = " 2 200
+ 2 503" ]
+	run -0 scrape /metrics "$port"
+	[[ $output == "200 "* ]]
 }
 
 @test "metrics: a recorder's scrape while a camera records and after, clean for promtool" {

@@ -274,7 +274,7 @@ respond_file(struct lws *wsi, struct http_req **slot, int root, const char *rel,
 
 /* /metrics: the headers wait for metrics(1)'s output (http_writeable). */
 static int
-metrics(struct lws *wsi, struct http_req **slot, const char *rundir, int head)
+metrics(struct lws *wsi, struct http_req **slot, struct http *h, int head)
 {
 	struct http_req *r;
 
@@ -283,7 +283,7 @@ metrics(struct lws *wsi, struct http_req **slot, const char *rundir, int head)
 		err(1, "memory");
 	r->fd = -1;
 	r->head = head;
-	if ((r->scrape = scrape_start(wsi, rundir)) == NULL) {
+	if ((r->scrape = scrape_start(wsi, h->metrics, &h->scrapes)) == NULL) {
 		free(r);
 		return respond_text(wsi, slot, 503, "metrics unavailable\n", head);
 	}
@@ -311,7 +311,7 @@ metrics_answer(struct lws *wsi, struct http_req **slot)
 
 /* LWS_CALLBACK_HTTP: uri is the decoded path of len bytes. */
 int
-http_request(const struct http *h, struct lws *wsi, struct http_req **slot,
+http_request(struct http *h, struct lws *wsi, struct http_req **slot,
     const char *uri, size_t len)
 {
 	int head = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0;
@@ -325,7 +325,7 @@ http_request(const struct http *h, struct lws *wsi, struct http_req **slot,
 	    !path_ok(uri + 1, len - 1))
 		return respond_text(wsi, slot, 400, "bad path\n", head);
 	if (h->metrics != NULL && strcmp(uri, "/metrics") == 0)
-		return metrics(wsi, slot, h->metrics, head);
+		return metrics(wsi, slot, h, head);
 	if (h->rec_fd >= 0 && strcmp(uri, "/api/recordings") == 0) {
 		if ((body = reclist_json(h->rec_fd, &blen)) == NULL)
 			return respond_text(wsi, slot, 500, "cannot list\n", head);

@@ -25,12 +25,16 @@
 #define SCRAPE_TIMEOUT_US (10 * 1000000LL)
 #define SCRAPE_POLL_US	  5000		/* looking for the child's exit */
 #define SCRAPE_MAX	  (16u << 20)	/* bytes of output at most */
+/* Children at once: a client asking again and again gets 503 rather than
+ * a process and a buffer each. */
+#define SCRAPES_MAX	  2
 
 struct scrape {
 	struct lws_context *ctx;
 	struct lws *http;		/* the request, or NULL once it is gone */
 	struct lws *pipe;		/* the child's stdout, or NULL once closed */
 	pid_t pid;			/* -1 once reaped */
+	unsigned *running;		/* the count this child is in */
 	int status;			/* its wait status */
 	int too_big;
 	char *out;
@@ -75,8 +79,10 @@ reap(struct scrape *sc, int block)
 	while ((r = waitpid(sc->pid, &sc->status, block ? 0 : WNOHANG)) < 0 &&
 	    errno == EINTR)
 		;
-	if (r != 0)
+	if (r != 0) {
 		sc->pid = -1;
+		--*sc->running;
+	}
 }
 
 /* The timer: the deadline, then the child's exit once its pipe closed. */
@@ -102,7 +108,7 @@ tick(lws_sorted_usec_list_t *sul)
 }
 
 struct scrape *
-scrape_start(struct lws *http, const char *rundir)
+scrape_start(struct lws *http, const char *rundir, unsigned *running)
 {
 	char *argv[] = { "metrics", "--once", "-R", (char *)rundir, NULL };
 	lws_sock_file_fd_type fd;
@@ -110,7 +116,7 @@ scrape_start(struct lws *http, const char *rundir)
 	struct spawn sp;
 	int p[2];
 
-	if ((sc = calloc(1, sizeof *sc)) == NULL)
+	if (*running >= SCRAPES_MAX || (sc = calloc(1, sizeof *sc)) == NULL)
 		return NULL;
 	sc->ctx = lws_get_context(http);
 	sc->http = http;
@@ -129,6 +135,8 @@ scrape_start(struct lws *http, const char *rundir)
 	}
 	close(p[1]);
 	sc->pid = sp.pid;
+	sc->running = running;
+	++*running;
 	sc->deadline_us = mono_us() + SCRAPE_TIMEOUT_US;
 	fd.filefd = p[0];
 	sc->pipe = lws_adopt_descriptor_vhost(lws_get_vhost(http),

@@ -118,6 +118,7 @@ struct http {
 	int www_fd;			/* --www: the page */
 	int rec_fd;			/* --recordings */
 	const char *metrics;		/* --metrics: the run folder, or NULL */
+	unsigned scrapes;		/* metrics(1) children running now */
 };
 
 /* What was received since the start, for --counters (counters.c). */
@@ -346,14 +347,17 @@ void dev_camera_close(struct dev *d, struct conn *cam);
 
 /* http.c */
 int http_root_open(const char *dir);
-int http_request(const struct http *h, struct lws *wsi, struct http_req **slot,
+int http_request(struct http *h, struct lws *wsi, struct http_req **slot,
     const char *uri, size_t len);
 int http_writeable(struct lws *wsi, struct http_req **slot);
 void http_done(struct http_req **slot);
 
 /* scrape.c: a scrape answers http once scrape_result() says 0 or 1. */
 struct scrape;
-struct scrape *scrape_start(struct lws *http, const char *rundir);
+/* NULL when metrics cannot run, or when SCRAPES_MAX already run (each
+ * counted in *running until its child is reaped). */
+struct scrape *scrape_start(struct lws *http, const char *rundir,
+    unsigned *running);
 /* -1: not yet; 0: it failed; 1: *out (the caller's to free) of *len bytes. */
 int scrape_result(struct scrape *sc, char **out, size_t *len);
 void scrape_cancel(struct scrape *sc);	/* the request is gone */
