@@ -75,7 +75,8 @@ deps:
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS   = -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -Wall -Wextra -Werror \
-                -DCAMREC_VERSION='"$(VERSION)"' \
+                -DCAMREC_VERSION='"$(VERSION)"' -DREC_READ_CHUNK=4096 \
+                -DINDEX_START_BYTES=4096 \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZERS  = $(patsubst fuzz/%.c,$(O)/fuzz/%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_LIB = $(patsubst lib/%.c,$(O)/fuzz/lib/%.o,$(LIB_SRC))
