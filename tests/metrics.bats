@@ -80,6 +80,8 @@ promcheck() {
 	ctl -c run/ctl.fifo -s run/status.json stop >/dev/null
 	wait_for "grep -q 'mp4=ok' camrec.log" 30
 	wait_for "grep -q '\"sessions_closed_total\":1' run/status.json" 10
+	# camrec.sh counts the finalize just after it logged it.
+	wait_for "metrics --once -R run | grep -qx 'camrec_finalize_duration_seconds_count 1'" 10
 	scrape /metrics "$port" >scrape.txt
 	run -0 promcheck
 	[ "$(sample camrec_sessions_opened_total)" = 1 ]
