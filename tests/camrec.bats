@@ -17,6 +17,8 @@ teardown() {
 		kill "$p" 2>/dev/null || :
 	done
 	wait 2>/dev/null || :
+	# Shown when a test failed.
+	[ ! -e camrec.log ] || { echo "== camrec.log"; cat camrec.log; }
 }
 
 # Start camrec.sh in the background on $port, recordings in ./rec.
@@ -186,8 +188,10 @@ state() {
 	c start 16:9 4 30 >/dev/null
 	sleep 2
 	read -r w f s l <run/pids
-	# The pipeline first: it would end its sessions if the script died first.
-	kill -9 "$w" "$f" "$s" "$l"
+	# The pipeline first: it would end its sessions if the script died
+	# first. sessionwriter before the others: killed last, it could read
+	# the end of its input (theirs died first) and close the session.
+	kill -9 "$s" "$f" "$w" "$l"
 	kill -9 "$camrec_pid"
 	wait "$camrec_pid" 2>/dev/null || :
 	camrec_pid=
