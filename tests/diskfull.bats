@@ -34,6 +34,23 @@ ports_of() {
 	grep "^$1 " out | sed -E 's/.*_([0-9]+)_[0-9]{8}_[0-9]{6}$/\1/' | sort -u
 }
 
+# record_phones N: wsrecv | frameparse | sessionwriter into tm/rec ($pipeline,
+# its status lines in ./out), and N camsim phones recording into it ($cams),
+# each message they send logged in sent.tsv.
+record_phones() {
+	{ { echo "$BASHPID" >ws.pid; exec wsrecv -p "$port" 2>ws.err; } | frameparse 2>fp.err |
+		sessionwriter -d tm/rec -s 1 >out 2>sw.err; } &
+	pipeline=$!
+	pids="$pids $pipeline"
+	wait_for "[ -s $BATS_TEST_TMPDIR/ws.pid ]"
+	pids="$pids $(cat ws.pid)"
+	wait_port "$port"
+	camsim -n "$1" -u "ws://127.0.0.1:$port/android-cam" --clip clip.h264 --autostart \
+		--sent-log sent.tsv 2>camsim.log &
+	cams=$!
+	pids="$pids $cams"
+}
+
 @test "a full disk: each session that finds no room fails marked and whole, the recorder goes on, new sessions record once there is room, finalize makes the MP4s" {
 	mkdir tm
 	mount -t tmpfs -o size=4m tmpfs tm 2>/dev/null ||
@@ -43,17 +60,7 @@ ports_of() {
 	# Leave about 400 KB: three phones at ~45 KB/s fill it within seconds.
 	avail=$(df --output=avail -B1 tm | tail -1)
 	fallocate -l $((avail - 400 * 1024)) tm/fill
-	{ { echo "$BASHPID" >ws.pid; exec wsrecv -p "$port" 2>ws.err; } | frameparse 2>fp.err |
-		sessionwriter -d tm/rec -s 1 >out 2>sw.err; } &
-	pipeline=$!
-	pids="$pids $pipeline"
-	wait_for "[ -s $BATS_TEST_TMPDIR/ws.pid ]"
-	pids="$pids $(cat ws.pid)"
-	wait_port "$port"
-	camsim -n 3 -u "ws://127.0.0.1:$port/android-cam" --clip clip.h264 --autostart \
-		--sent-log sent.tsv 2>camsim.log &
-	cams=$!
-	pids="$pids $cams"
+	record_phones 3
 	# Every phone's session fails in turn (the room one gives back by being
 	# cut to its last index line is soon taken by the others).
 	wait_for "[ \$(grep -c '^failed ' $BATS_TEST_TMPDIR/out) -ge 3 ] &&
@@ -119,17 +126,7 @@ ports_of() {
 		skip "cannot mount a FUSE file system here: $(cat fs.err)"
 	MOUNTED=$BATS_TEST_TMPDIR/tm
 	mkdir tm/rec
-	{ { echo "$BASHPID" >ws.pid; exec wsrecv -p "$port" 2>ws.err; } | frameparse 2>fp.err |
-		sessionwriter -d tm/rec -s 1 >out 2>sw.err; } &
-	pipeline=$!
-	pids="$pids $pipeline"
-	wait_for "[ -s $BATS_TEST_TMPDIR/ws.pid ]"
-	pids="$pids $(cat ws.pid)"
-	wait_port "$port"
-	camsim -n 2 -u "ws://127.0.0.1:$port/android-cam" --clip clip.h264 --autostart \
-		--sent-log sent.tsv 2>camsim.log &
-	cams=$!
-	pids="$pids $cams"
+	record_phones 2
 	# Some seconds recorded by both, then the disk fails.
 	wait_for "[ \$(cat $BATS_TEST_TMPDIR/tm/rec/*/index.tsv 2>/dev/null | wc -l) -gt 120 ] &&
 		[ \$(ls $BATS_TEST_TMPDIR/tm/rec | wc -l) -eq 2 ]" 30
